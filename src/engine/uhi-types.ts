@@ -44,7 +44,12 @@ export interface UhiBooleanAxis extends UhiAxisCommon {
   type: "boolean";
 }
 
-export type UhiAxis = UhiRegularAxis | UhiVariableAxis | UhiIntCategoryAxis | UhiStrCategoryAxis | UhiBooleanAxis;
+export type UhiAxis =
+  | UhiRegularAxis
+  | UhiVariableAxis
+  | UhiIntCategoryAxis
+  | UhiStrCategoryAxis
+  | UhiBooleanAxis;
 
 export type StorageType = "int" | "double" | "weighted" | "mean" | "weighted_mean";
 
