@@ -9,6 +9,19 @@ export { nextDown, nextUp, VariableAxis } from "./axes/variable.ts";
 export type { FillValue, NumericArray } from "./columns.ts";
 export { HistError, InvalidArgumentError, ResourceExhaustedError } from "./errors.ts";
 export { DEFAULT_LIMITS, type FillOptions, Histogram, type Limits } from "./histogram.ts";
+export {
+  type AxisAction,
+  addInto,
+  axesEqual,
+  counts,
+  project,
+  reduce,
+  sum,
+  transpose,
+  type View,
+  values,
+  variances,
+} from "./ops.ts";
 export { histogramFromUhi, histogramToUhi } from "./uhi.ts";
 export { parsePyJson, pyFloat, stringifyPyJson, uhiFromJson, uhiToJson } from "./uhi-json.ts";
 export * from "./uhi-types.ts";

@@ -209,7 +209,8 @@ export class Storage {
   }
 
   /** Loads UHI data arrays; M2 is rebuilt from the stored variance, and set to 0 where the variance is undefined
-   * (a mean cell with count <= 1, an empty weighted_mean cell) so that later merges do not spread NaN. */
+   * (a mean cell with count <= 1, a weighted_mean cell that is empty or holds one effective entry), so that later
+   * merges do not spread NaN. boost-histogram keeps NaN there; this is a deliberate difference. */
   loadUhiData(data: Partial<Record<StorageKey, ArrayLike<number>>>): void {
     const get = (k: StorageKey): ArrayLike<number> => data[k]!;
     const f = this.fields;
@@ -237,8 +238,9 @@ export class Storage {
         f[2].set(get("values"));
         const v = get("variances");
         for (let i = 0; i < f[0].length; i++) {
-          const m2 = v[i] * (f[0][i] - f[1][i] / f[0][i]);
-          f[3][i] = Number.isNaN(m2) && f[0][i] === 0 ? 0 : m2;
+          const denom = f[0][i] - f[1][i] / f[0][i];
+          const m2 = v[i] * denom;
+          f[3][i] = Number.isNaN(m2) && (f[0][i] === 0 || denom === 0) ? 0 : m2;
         }
         return;
       }

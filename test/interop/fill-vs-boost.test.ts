@@ -17,6 +17,7 @@ import {
 import { venvPython } from "../support/python.ts";
 import { Rng } from "../support/random.ts";
 import { type Case, type ColumnSpec, randomCase } from "./cases.ts";
+import { assertAxesMatch } from "./compare.ts";
 
 function toFillValue(c: ColumnSpec): FillValue {
   if (c.kind === "scalar") return c.value;
@@ -92,32 +93,7 @@ test("fills match boost-histogram bin for bin, flow included", () => {
     assert.ok(ours.ok, `${label}\nhistd refused: ${!ours.ok && ours.error}`);
     const bhIr = uhiFromJson(extractUhi(theirs.uhi as string));
     const ourIr = histogramToUhi(ours.h);
-    // boost-histogram 1.8 serializes a circular variable axis with wrong edges (evenly spaced from the first
-    // bin's width); its binning is right, so only the edges of those axes are left out of the comparison.
-    // log and pow transforms go through libm's log/exp/pow, which JS cannot reproduce to the last bit: their
-    // edges are compared to 4 ulp, and the cells (below) still exactly.
-    const inexact = (a: UhiAxis) =>
-      a.type === "variable" &&
-      (a.circular || ["log", "pow"].includes(String(a.writer_info?.["boost-histogram"]?.transform)));
-    const axisKey = (a: UhiAxis) =>
-      stringifyPyJson({
-        ...a,
-        writer_info: undefined,
-        metadata: undefined,
-        ...(inexact(a) ? { edges: undefined } : {}),
-      });
-    ourIr.axes.forEach((a, k) => {
-      const b = bhIr.axes[k];
-      if (
-        a.type === "variable" &&
-        b?.type === "variable" &&
-        inexact(cases[i].uhi.axes[k] as UhiAxis) &&
-        !a.circular
-      )
-        for (const [j, e] of a.edges.entries())
-          assert.ok(Math.abs(e - b.edges[j]) <= 4 * Number.EPSILON * Math.abs(e), `${label}\nedge ${j}`);
-    });
-    assert.deepEqual(ourIr.axes.map(axisKey), bhIr.axes.map(axisKey), `${label}\naxes differ`);
+    assertAxesMatch(ourIr.axes, bhIr.axes, label);
     const type = ourIr.storage.type;
     for (const key of STORAGE_KEYS[type]) {
       const a = ourIr.storage.data![key]!;
