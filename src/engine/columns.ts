@@ -121,7 +121,11 @@ export function axisColumn(v: FillValue, kind: ValueKind, what: string): Column 
     for (const x of v) checkIntRange(Number(x), what);
     return bigColumn(v);
   }
-  if (ArrayBuffer.isView(v)) return numericColumn(v as Int32Array);
+  if (ArrayBuffer.isView(v)) {
+    // uint32 is the one integer typed array that can exceed int32 (boost-histogram refuses those values).
+    if (v instanceof Uint32Array) for (const x of v) checkIntRange(x, what);
+    return numericColumn(v as Int32Array);
+  }
   if (Array.isArray(v)) {
     const nums = (v as (number | boolean)[]).map((x) => (typeof x === "boolean" ? Number(x) : x));
     for (const x of nums) checkIntRange(x, what);

@@ -209,8 +209,9 @@ export class Storage {
   }
 
   /** Loads UHI data arrays; M2 is rebuilt from the stored variance, and set to 0 where the variance is undefined
-   * (a mean cell with count <= 1, a weighted_mean cell that is empty or holds one effective entry), so that later
-   * merges do not spread NaN. boost-histogram keeps NaN there; this is a deliberate difference. */
+   * (a mean cell with count == 1, a weighted_mean cell that is empty or holds one effective entry), so that later
+   * merges do not spread NaN. boost-histogram keeps NaN there; this is a deliberate difference. Elsewhere a NaN
+   * variance is a real NaN M2 (a NaN sample; weighted counts below 1 divide by count - 1 != 0) and stays NaN. */
   loadUhiData(data: Partial<Record<StorageKey, ArrayLike<number>>>): void {
     const get = (k: StorageKey): ArrayLike<number> => data[k]!;
     const f = this.fields;
@@ -228,7 +229,7 @@ export class Storage {
         const v = get("variances");
         for (let i = 0; i < f[0].length; i++) {
           const m2 = v[i] * (f[0][i] - 1);
-          f[2][i] = Number.isNaN(m2) && f[0][i] <= 1 ? 0 : m2;
+          f[2][i] = Number.isNaN(m2) && f[0][i] === 1 ? 0 : m2;
         }
         return;
       }

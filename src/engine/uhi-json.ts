@@ -220,6 +220,26 @@ function flatten(v: Json, shape: readonly number[], what: string): Float64Array 
   return out;
 }
 
+const AXIS_TYPES = new Set<unknown>(["regular", "variable", "category_int", "category_str", "boolean"]);
+
+/** Scalar fields each axis type must carry (uhi's schema requires `circular` too; it is read as false if absent). */
+const REQUIRED_AXIS_FIELDS: Record<UhiAxis["type"], [string, "number" | "boolean"][]> = {
+  regular: [
+    ["lower", "number"],
+    ["upper", "number"],
+    ["bins", "number"],
+    ["underflow", "boolean"],
+    ["overflow", "boolean"],
+  ],
+  variable: [
+    ["underflow", "boolean"],
+    ["overflow", "boolean"],
+  ],
+  category_int: [["flow", "boolean"]],
+  category_str: [["flow", "boolean"]],
+  boolean: [],
+};
+
 function isHistogramLike(o: Json): o is { [k: string]: Json } {
   return o !== null && typeof o === "object" && !Array.isArray(o) && ("uhi_schema" in o || "axes" in o);
 }
@@ -244,6 +264,15 @@ export function uhiFromJson(text: string, name?: string): UhiHistogram {
   for (const a of axes) {
     if (a === null || typeof a !== "object")
       throw new InvalidArgumentError("UHI: each axis must be an object");
+    if (!AXIS_TYPES.has(a.type))
+      throw new InvalidArgumentError(`UHI: unknown axis type '${String((a as { type: unknown }).type)}'`);
+    for (const [key, kind] of REQUIRED_AXIS_FIELDS[a.type]) {
+      const v = (a as unknown as Record<string, unknown>)[key];
+      if (typeof v !== kind)
+        throw new InvalidArgumentError(
+          `UHI: ${a.type} axis needs '${key}' (${kind}), got ${JSON.stringify(v)}`,
+        );
+    }
     if ((a.type === "category_int" || a.type === "category_str") && !Array.isArray(a.categories))
       throw new InvalidArgumentError(`UHI: ${a.type} needs a 'categories' array`);
     if (a.type === "variable" && !Array.isArray(a.edges))

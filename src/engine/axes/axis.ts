@@ -45,11 +45,12 @@ export interface Axis {
 }
 
 export function metadataRepr(metadata: Metadata): string {
+  // hist: name=... if set, then label=... if set and not the same as the name.
   let s = "";
-  for (const key of ["name", "label"]) {
-    const v = metadata[key];
-    if (typeof v === "string" && v !== "") s += `, ${key}=${pyStr(v)}`;
-  }
+  const name = metadata.name;
+  const label = metadata.label;
+  if (typeof name === "string" && name !== "") s += `, name=${pyStr(name)}`;
+  if (typeof label === "string" && label !== "" && label !== name) s += `, label=${pyStr(label)}`;
   return s;
 }
 
@@ -60,10 +61,56 @@ export function pyStr(s: string): string {
     : `'${s.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
 }
 
-/** Python's %g-ish repr for axis bounds: integers print without a decimal point, as hist does. */
+/** Python's format(x, "g"), which boost-histogram's axis reprs use for bounds, edges and int categories: 6
+ * significant digits, rounded half-even on the exact binary value, trailing zeros dropped, exponent form when the
+ * decimal exponent is < -4 or >= 6 ("1e+06", "1.234e-05"). */
 export function pyNum(x: number): string {
-  if (Number.isInteger(x)) return String(x);
-  return String(x);
+  if (Number.isNaN(x)) return "nan";
+  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+  if (x === 0) return Object.is(x, -0) ? "-0" : "0";
+  const sign = x < 0 ? "-" : "";
+  // The exact decimal digits of |x| and its decimal exponent: |x| = 0.d1d2d3... * 10^point.
+  let digits: string;
+  let point: number;
+  const f = new Float64Array([Math.abs(x)]);
+  const bits = new BigUint64Array(f.buffer)[0];
+  const be = Number((bits >> 52n) & 0x7ffn);
+  let mant = bits & 0xfffffffffffffn;
+  let e2 = be - 1075;
+  if (be === 0) e2 = -1074;
+  else mant |= 1n << 52n;
+  if (e2 >= 0) {
+    digits = (mant << BigInt(e2)).toString();
+    point = digits.length;
+  } else {
+    digits = (mant * 5n ** BigInt(-e2)).toString();
+    point = digits.length + e2;
+  }
+  const lead = digits.search(/[1-9]/);
+  point -= lead;
+  digits = digits.slice(lead).replace(/0+$/, "");
+  // Round half-even to 6 significant digits.
+  const P = 6;
+  if (digits.length > P) {
+    let head = BigInt(digits.slice(0, P));
+    const rest = digits.slice(P);
+    const half = rest[0] > "5" || (rest[0] === "5" && (/[1-9]/.test(rest.slice(1)) || head % 2n === 1n));
+    if (half) head += 1n;
+    digits = head.toString();
+    if (digits.length > P) {
+      point += 1;
+      digits = digits.slice(0, P);
+    }
+  }
+  digits = digits.replace(/0+$/, "") || "0";
+  const exp = point - 1;
+  if (exp < -4 || exp >= P) {
+    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    return `${sign}${m}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  }
+  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${"0".repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
 export function withAxisInfo(

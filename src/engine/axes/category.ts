@@ -2,7 +2,7 @@
 // and growth that appends unseen values in the order they are first met.
 import { InvalidArgumentError } from "../errors.ts";
 import type { Metadata, UhiAxis } from "../uhi-types.ts";
-import { type Axis, type ChunkValues, DROP, metadataRepr, pyStr, withAxisInfo } from "./axis.ts";
+import { type Axis, type ChunkValues, DROP, metadataRepr, pyNum, pyStr, withAxisInfo } from "./axis.ts";
 
 export interface CategoryOptions {
   /** The "other" bin for values not in the list (boost's overflow). Ignored when growing. */
@@ -120,7 +120,7 @@ export class IntCategoryAxis extends CategoryAxis<number> {
   }
 
   repr(): string {
-    return `IntCategory([${this.cats.join(", ")}]${this.optsRepr()}${metadataRepr(this.metadata)})`;
+    return `IntCategory([${this.cats.map(pyNum).join(", ")}]${this.optsRepr()}${metadataRepr(this.metadata)})`;
   }
 }
 

@@ -2,7 +2,7 @@
 // floating-point regular formula, which would misplace values such as 15 on (22, 0, 22).
 import { InvalidArgumentError } from "../errors.ts";
 import type { Metadata, UhiAxis } from "../uhi-types.ts";
-import { type Axis, type ChunkValues, DROP, metadataRepr, withAxisInfo } from "./axis.ts";
+import { type Axis, type ChunkValues, DROP, metadataRepr, pyNum, withAxisInfo } from "./axis.ts";
 
 export interface IntegerOptions {
   underflow?: boolean;
@@ -141,6 +141,6 @@ export class IntegerAxis implements Axis {
       if (!this.underflow) opts += ", underflow=False";
       if (!this.overflow) opts += ", overflow=False";
     }
-    return `Integer(${this.min}, ${this.min + this.size}${opts}${metadataRepr(this.metadata)})`;
+    return `Integer(${pyNum(this.min)}, ${pyNum(this.min + this.size)}${opts}${metadataRepr(this.metadata)})`;
   }
 }

@@ -249,7 +249,8 @@ export class RegularAxis implements Axis {
       if (!this.underflow) opts += ", underflow=False";
       if (!this.overflow) opts += ", overflow=False";
     }
-    if (this.transform) opts += `, transform=${this.transform.kind}`;
+    if (this.transform)
+      opts += `, transform=${this.transform.kind === "pow" ? `pow(${pyNum(this.transform.power)})` : this.transform.kind}`;
     return `Regular(${this.size}, ${pyNum(e[0])}, ${pyNum(e[this.size])}${opts}${metadataRepr(this.metadata)})`;
   }
 }

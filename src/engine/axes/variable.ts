@@ -1,7 +1,7 @@
 // Variable axis: bins are [e_k, e_k+1), found by binary search (upper_bound), as boost's variable::index.
 import { InvalidArgumentError } from "../errors.ts";
 import type { Metadata, UhiAxis } from "../uhi-types.ts";
-import { type Axis, type ChunkValues, DROP, metadataRepr, withAxisInfo } from "./axis.ts";
+import { type Axis, type ChunkValues, DROP, metadataRepr, pyNum, withAxisInfo } from "./axis.ts";
 
 export interface VariableOptions {
   underflow?: boolean;
@@ -182,8 +182,12 @@ export class VariableAxis implements Axis {
   }
 
   repr(): string {
+    // boost-histogram lists every edge with format(x, "g") up to 20 bins (beyond, numpy's array repr: not
+    // reproduced, so elided here).
     const shown =
-      this.e.length > 7 ? [...this.e.slice(0, 3), "...", ...this.e.slice(-3)] : Array.from(this.e);
+      this.size > 20
+        ? [...Array.from(this.e.slice(0, 3), pyNum), "...", ...Array.from(this.e.slice(-3), pyNum)]
+        : Array.from(this.e, pyNum);
     let opts = "";
     if (this.growth) opts += ", growth=True";
     else if (this.circular) opts += ", circular=True";
