@@ -2,18 +2,9 @@
 // every axis writes its positions, growing axes grow (shifting positions already written), the storage is
 // re-laid out if an axis grew, and then the cells are incremented in input order.
 import { type Axis, DROP } from "./axes/axis.ts";
-import type { Column } from "./columns.ts";
+import { fastFill } from "./fast-fill.ts";
+import { CHUNK, cStrides, type FillPlan } from "./fill-plan.ts";
 import type { Storage } from "./storage.ts";
-
-export const CHUNK = 1 << 14;
-
-export interface FillPlan {
-  axes: Axis[];
-  columns: Column[];
-  weight: Column | undefined;
-  sample: Column | undefined;
-  length: number;
-}
 
 /** Scratch buffers reused across fills (single-threaded: one fill runs at a time per isolate). */
 const scratch = {
@@ -34,18 +25,9 @@ function valBuffer(k: number): Float64Array {
   return scratch.vals[k];
 }
 
-export function cStrides(ext: readonly number[]): number[] {
-  const s = new Array<number>(ext.length);
-  let acc = 1;
-  for (let k = ext.length - 1; k >= 0; k--) {
-    s[k] = acc;
-    acc *= ext[k];
-  }
-  return s;
-}
-
 /** Fills `storage` (laid out over `axes`); returns the storage, which is replaced when axes grow. */
 export function fillChunks(plan: FillPlan, storage: Storage): void {
+  if (fastFill(plan, storage)) return;
   const { axes, columns, length } = plan;
   const d = axes.length;
   let ext = axes.map((a) => a.extent);

@@ -2,7 +2,8 @@
 import type { Axis } from "./axes/axis.ts";
 import { axisColumn, type Column, type FillValue, numberColumn } from "./columns.ts";
 import { InvalidArgumentError, ResourceExhaustedError } from "./errors.ts";
-import { CHUNK, fillChunks } from "./fill.ts";
+import { fillChunks } from "./fill.ts";
+import { CHUNK, type FillPlan } from "./fill-plan.ts";
 import { bytesPerCell, Storage } from "./storage.ts";
 import type { Metadata, StorageType } from "./uhi-types.ts";
 
@@ -82,6 +83,14 @@ export class Histogram {
 
   /** Fills one value (array or broadcast scalar) per axis, in axis order. Atomic: on error nothing changes. */
   fill(args: readonly FillValue[], opts: FillOptions = {}): void {
+    const plan = this.plan(args, opts);
+    fillChunks(plan, this.storage);
+    if (plan.weight && (this.storage.type === "int" || this.storage.type === "double"))
+      this.varianceKnown = false;
+  }
+
+  /** Checks a fill without changing anything; throws the error the fill would throw. */
+  plan(args: readonly FillValue[], opts: FillOptions = {}): FillPlan {
     if (args.length !== this.rank)
       throw new InvalidArgumentError(`fill needs ${this.rank} argument(s), one per axis; got ${args.length}`);
     const columns = args.map((v, k) => axisColumn(v, this.axes[k].valueKind, axisLabel(this.axes[k], k)));
@@ -95,8 +104,7 @@ export class Histogram {
       throw new InvalidArgumentError(`sample= is only for mean storages, not ${this.storage.type}`);
     const length = commonLength(columns, weight, sample);
     this.checkGrowth(columns, length);
-    fillChunks({ axes: this.axes, columns, weight, sample, length }, this.storage);
-    if (weight && (this.storage.type === "int" || this.storage.type === "double")) this.varianceKnown = false;
+    return { axes: this.axes, columns, weight, sample, length };
   }
 
   /** Fills by axis name, as hist's fill(**kwargs): `weight` and `sample` are the reserved keys. */

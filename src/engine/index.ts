@@ -22,6 +22,7 @@ export {
   values,
   variances,
 } from "./ops.ts";
+export { FillPool } from "./parallel.ts";
 export { histogramFromUhi, histogramToUhi } from "./uhi.ts";
 export { parsePyJson, pyFloat, stringifyPyJson, uhiFromJson, uhiToJson } from "./uhi-json.ts";
 export * from "./uhi-types.ts";
