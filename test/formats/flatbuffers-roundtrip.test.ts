@@ -59,6 +59,17 @@ describe("ev44 round trip", () => {
     }
   });
 
+  it("copies correctly out of a Node Buffer slice (what Kafka clients deliver)", () => {
+    const input = ev44(333);
+    const bytes = encodeEv44(input);
+    const slab = Buffer.alloc(bytes.length + 64);
+    for (const shift of [1, 3, 8, 13]) {
+      slab.fill(0xee);
+      slab.set(bytes, shift);
+      assert.deepEqual(decodeEv44(slab.subarray(shift, shift + bytes.length)), { schema: "ev44", ...input });
+    }
+  });
+
   it("empty or absent pixel ids decode as undefined; empty messages work", () => {
     const input: Ev44Input = {
       sourceName: "monitor",

@@ -204,7 +204,8 @@ export class TableReader {
     const bytes = this.msg.bytes;
     const abs = bytes.byteOffset + span.start;
     if (abs % size === 0) return new Ctor(bytes.buffer, abs, span.length);
-    const copy = bytes.slice(span.start, span.start + span.length * size);
+    // new Uint8Array(view) copies; `bytes.slice` would not for a Node Buffer (its slice is a view).
+    const copy = new Uint8Array(bytes.subarray(span.start, span.start + span.length * size));
     return new Ctor(copy.buffer, 0, span.length);
   }
 
