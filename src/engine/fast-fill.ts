@@ -1,235 +1,226 @@
-// Fused fill kernels for the common cases (no growth; 1 or 2 regular/integer/variable axes; int, double or
-// weighted storage): index and increment in one pass, over float64 chunks, with the same arithmetic as the
-// axes' positions() so that the results are identical to the general path (the interop tests run both).
-// Kept monomorphic on Float64Array: other dtypes are converted chunk by chunk into a scratch buffer first.
+// Fill kernels for histograms without growing axes into int, double or weighted storage. Each kernel is one
+// loop, generated for its exact configuration with the axes' constants written in as literals: V8 then keeps
+// few values live and reads each input array as its own typed-array type; measured 1.7x faster than the same
+// loop taking the constants as parameters. The index arithmetic is the axes' positions() (boost's), verbatim;
+// the interop tests run both paths against boost-histogram.
+
+import type { Axis } from "./axes/axis.ts";
 import { DROP } from "./axes/axis.ts";
 import { IntegerAxis } from "./axes/integer.ts";
 import { RegularAxis } from "./axes/regular.ts";
 import { VariableAxis } from "./axes/variable.ts";
+import type { Column } from "./columns.ts";
 import { CHUNK, cStrides, type FillPlan } from "./fill-plan.ts";
 import type { Storage } from "./storage.ts";
 
-/** Maps a float64 value to a flow-inclusive position or DROP, per axis kind. */
-interface Binner {
-  kind: 0 | 1 | 2; // regular, integer, variable
-  min: number;
-  delta: number;
-  bins: number;
-  uf: number;
-  under: number;
-  over: number;
-  top: number;
-  edges: Float64Array;
+/** A number as a JS literal that parses back to the same double. */
+function lit(x: number): string {
+  if (Object.is(x, -0)) return "(-0)";
+  return `(${String(x)})`;
 }
 
-function binner(a: unknown): Binner | undefined {
-  if (a instanceof RegularAxis && !a.transform && !a.circular && !a.growth) {
-    const uf = a.underflow ? 1 : 0;
-    const over = a.overflow ? a.size + uf : DROP;
-    return {
-      kind: 0,
-      min: a.min,
-      delta: a.delta,
-      bins: a.size,
-      uf,
-      under: a.underflow ? 0 : DROP,
-      over,
-      top: a.overflow ? over : a.size - 1 + uf,
-      edges: new Float64Array(0),
-    };
-  }
-  if (a instanceof IntegerAxis && !a.circular && !a.growth) {
-    const uf = a.underflow ? 1 : 0;
-    return {
-      kind: 1,
-      min: a.min,
-      delta: 0,
-      bins: a.size,
-      uf,
-      under: a.underflow ? 0 : DROP,
-      over: a.overflow ? a.size + uf : DROP,
-      top: 0,
-      edges: new Float64Array(0),
-    };
-  }
-  if (a instanceof VariableAxis && !a.circular && !a.growth) {
-    const uf = a.underflow ? 1 : 0;
-    return {
-      kind: 2,
-      min: 0,
-      delta: 0,
-      bins: a.size,
-      uf,
-      under: a.underflow ? 0 : DROP,
-      over: a.overflow ? a.size + uf : DROP,
-      top: a.overflow ? a.size + uf : a.size - 1 + uf,
-      edges: a.edges(),
-    };
-  }
+/** How a kernel reads one axis' column: binned inline from raw values, or positions computed per chunk. */
+type Input =
+  | { kind: "regular" | "integer" | "variable"; axis: Axis; raw: ArrayLike<number> }
+  | { kind: "pos"; axis: Axis };
+
+function inlineKind(a: Axis): "regular" | "integer" | "variable" | undefined {
+  if (a instanceof RegularAxis && !a.transform && !a.circular) return "regular";
+  if (a instanceof IntegerAxis && !a.circular) return "integer";
+  if (a instanceof VariableAxis && !a.circular) return "variable";
   return undefined;
 }
 
-/** Positions of x[0..n) into out. One loop per axis kind, so each stays tight. */
-function positions(b: Binner, x: Float64Array, n: number, out: Int32Array): void {
-  const { min, delta, bins, uf, under, over, top } = b;
-  if (b.kind === 0) {
-    for (let i = 0; i < n; i++) {
-      const z = (x[i] - min) / delta;
-      let p: number;
-      if (z < 1) {
-        if (z >= 0) {
-          const k = (z * bins) | 0;
-          p = k < bins ? k + uf : over;
-        } else p = under;
-      } else p = z === 1 ? top : over;
-      out[i] = p;
-    }
-  } else if (b.kind === 1) {
-    for (let i = 0; i < n; i++) {
-      const z = x[i] - min;
-      out[i] = z < bins ? (z >= 0 ? z + uf : under) : over;
-    }
-  } else {
-    const e = b.edges;
-    const last = e[bins];
-    const e0 = e[0];
-    for (let i = 0; i < n; i++) {
-      const v = x[i];
-      let p: number;
-      if (v >= e0) {
-        if (v < last) {
-          let lo = 0;
-          let hi = bins;
-          while (hi - lo > 1) {
-            const mid = (lo + hi) >>> 1;
-            if (e[mid] <= v) lo = mid;
-            else hi = mid;
-          }
-          p = lo + uf;
-        } else p = v === last ? top : over;
-      } else p = v < e0 ? under : over; // NaN: overflow
-      out[i] = p;
-    }
+/** Source of position p<k> for entry i, with `continue` when the entry has no cell on this axis. */
+function axisCode(inp: Input, k: number): string {
+  const a = inp.axis;
+  const uf = a.underflow ? 1 : 0;
+  const under = a.underflow ? 0 : DROP;
+  const over = a.overflow ? a.size + uf : DROP;
+  const drops = under === DROP || over === DROP;
+  const skip = drops ? `if (p${k} < 0) continue;` : "";
+  if (inp.kind === "pos") return `const p${k} = q${k}[i - s]; if (p${k} < 0) continue;`;
+  if (inp.kind === "regular") {
+    const r = a as RegularAxis;
+    const top = a.overflow ? over : a.size - 1 + uf;
+    return `let p${k} = ${over};
+      { const z = (x${k}[i] - ${lit(r.min)}) / ${lit(r.delta)};
+        if (z < 1) { if (z >= 0) { const b = (z * ${a.size}) | 0; p${k} = b < ${a.size} ? b + ${uf} : ${over}; } else p${k} = ${under}; }
+        else if (z === 1) p${k} = ${top}; }
+      ${skip}`;
   }
+  if (inp.kind === "integer") {
+    const m = (a as IntegerAxis).min;
+    return `const z${k} = x${k}[i] - ${lit(m)};
+      const p${k} = z${k} < ${a.size} ? (z${k} >= 0 ? (z${k} + ${uf}) | 0 : ${under}) : ${over};
+      ${skip}`;
+  }
+  const n = a.size;
+  const top = a.overflow ? over : n - 1 + uf;
+  return `let p${k} = ${over};
+    { const v = x${k}[i];
+      if (v >= e${k}[0]) {
+        if (v < e${k}[${n}]) { let lo = 0, hi = ${n}; while (hi - lo > 1) { const mid = (lo + hi) >>> 1; if (e${k}[mid] <= v) lo = mid; else hi = mid; } p${k} = lo + ${uf}; }
+        else if (v === e${k}[${n}]) p${k} = ${top};
+      } else if (v < e${k}[0]) p${k} = ${under}; }
+    ${skip}`;
 }
 
-const scratch = {
-  pos0: new Int32Array(CHUNK),
-  pos1: new Int32Array(CHUNK),
-  x0: new Float64Array(CHUNK),
-  w: new Float64Array(CHUNK),
-};
+type Weighting = "none" | "array" | "scalar";
 
-// The kernels take every array as a parameter: V8 keeps locals in registers, but reloads module-level
-// bindings on each iteration, which costs half the speed of a scatter loop.
-function count(pos: Int32Array, n: number, c: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const p = pos[i];
-    if (p >= 0) c[p]++;
-  }
+function storageCode(type: Storage["type"], w: Weighting): string {
+  const wi = w === "array" ? "w[i - wo]" : "w";
+  if (type === "weighted")
+    return w === "none" ? "c0[j]++; c1[j]++;" : `const wi = ${wi}; c0[j] += wi; c1[j] += wi * wi;`;
+  if (w === "none") return "c0[j]++;";
+  // C++ int64 += double: the sum is formed in double, then truncated.
+  return type === "int" ? `c0[j] = Math.trunc(c0[j] + ${wi});` : `c0[j] += ${wi};`;
 }
 
-function count2(pos: Int32Array, n: number, c: Float64Array, c2: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const p = pos[i];
-    if (p >= 0) {
-      c[p]++;
-      c2[p]++;
-    }
+type Kernel = (
+  s: number,
+  e: number,
+  cols: unknown[],
+  c0: Float64Array,
+  c1: Float64Array | undefined,
+  w: unknown,
+  wo: number,
+) => void;
+const kernels = new Map<string, Kernel>();
+
+/** Above this many cells the storage no longer fits in L2: then a kernel writes the chunk's cell numbers first
+ * and a second, tiny loop scatters them, which keeps more cache misses in flight (measured 2x on 1M cells). */
+const SCATTER_SEPARATELY_ABOVE = 1 << 17;
+
+function buildKernel(
+  inputs: Input[],
+  strides: number[],
+  offset: number,
+  type: Storage["type"],
+  w: Weighting,
+  cells: number,
+): Kernel {
+  const twoPass = cells > SCATTER_SEPARATELY_ABOVE;
+  const drop = twoPass ? "{ o[i - s] = -1; continue; }" : "continue;";
+  const parts = inputs.map((inp, k) => axisCode(inp, k).replaceAll("continue;", drop));
+  const j = inputs.map((_, k) => `p${k} * ${strides[k]}`).join(" + ") + (offset ? ` + ${offset}` : "");
+  const unpack = inputs
+    .map((inp, k) =>
+      inp.kind === "pos"
+        ? `const q${k} = cols[${k}];`
+        : inp.kind === "variable"
+          ? `const x${k} = cols[${k}][0], e${k} = cols[${k}][1];`
+          : `const x${k} = cols[${k}];`,
+    )
+    .join("\n");
+  const body = twoPass
+    ? `const o = indexBuffer;
+      for (let i = s; i < e; i++) { ${parts.join("\n")} o[i - s] = ${j}; }
+      for (let i = s; i < e; i++) { const j = o[i - s]; if (j < 0) continue; ${storageCode(type, w)} }`
+    : `for (let i = s; i < e; i++) { ${parts.join("\n")} const j = ${j}; ${storageCode(type, w)} }`;
+  const src = `${unpack}\n${body}`;
+  let k = kernels.get(src);
+  if (!k) {
+    // The source holds only numeric literals and fixed identifiers (see axisCode), never user text.
+    const make = new Function("indexBuffer", `return function kernel(s, e, cols, c0, c1, w, wo) { ${src} };`);
+    k = make(new Int32Array(CHUNK)) as Kernel;
+    kernels.set(src, k);
   }
+  return k;
 }
 
-function sumW(pos: Int32Array, n: number, w: Float64Array, c: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const p = pos[i];
-    if (p >= 0) c[p] += w[i];
-  }
+/** Raw values an inline kernel can index directly: typed arrays of numbers (not 64-bit integers). */
+function rawNumbers(v: unknown): ArrayLike<number> | undefined {
+  if (
+    !ArrayBuffer.isView(v) ||
+    v instanceof BigInt64Array ||
+    v instanceof BigUint64Array ||
+    v instanceof DataView
+  )
+    return undefined;
+  return v as unknown as ArrayLike<number>;
 }
 
-function sumW2(pos: Int32Array, n: number, w: Float64Array, c: Float64Array, c2: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const p = pos[i];
-    if (p >= 0) {
-      const wi = w[i];
-      c[p] += wi;
-      c2[p] += wi * wi;
-    }
-  }
-}
+const posBuffers: Int32Array[] = [];
+const valBuffers: Float64Array[] = [];
 
-function sumWTrunc(pos: Int32Array, n: number, w: Float64Array, c: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const p = pos[i];
-    // C++ int64 += double: the sum is formed in double, then truncated.
-    if (p >= 0) c[p] = Math.trunc(c[p] + w[i]);
-  }
-}
-
-function addStrided(acc: Int32Array, p: Int32Array, n: number, stride: number): void {
-  for (let i = 0; i < n; i++) {
-    const a = acc[i];
-    const q = p[i];
-    acc[i] = a < 0 || q < 0 ? DROP : a + q * stride;
-  }
-}
-
-/** Fills histograms without growing axes into int, double or weighted storage: positions per axis and chunk
- * (a broadcast scalar is binned once for the whole fill, as boost does), then one scatter loop. Returns false
- * for the cases the general loop handles (growth, mean storages). */
+/** Fills through a generated kernel if the plan qualifies (no growth, no sample); returns false otherwise. */
 export function fastFill(plan: FillPlan, storage: Storage): boolean {
   const { axes, columns, length } = plan;
+  const raws = plan.raw;
   if (plan.sample || storage.type === "mean" || storage.type === "weighted_mean") return false;
   if (axes.length === 0 || axes.some((a) => a.growth)) return false;
   const strides = cStrides(axes.map((a) => a.extent));
-  // Scalars: one position for every entry; if it has no cell, no entry has one.
+  // Broadcast scalars are binned once; if one has no cell, no entry has one.
   let offset = 0;
   const one = new Int32Array(1);
-  const arrays: number[] = [];
+  const inputs: Input[] = [];
+  const inputStrides: number[] = [];
+  const inputAxes: number[] = [];
   for (let k = 0; k < axes.length; k++) {
-    if (columns[k].length !== undefined) {
-      arrays.push(k);
+    const a = axes[k];
+    if (columns[k].length === undefined) {
+      a.positions(
+        a.valueKind === "str" ? columns[k].strings(0, 1) : columns[k].floats(0, 1, new Float64Array(1)),
+        1,
+        one,
+      );
+      if (one[0] === DROP) return true;
+      offset += one[0] * strides[k];
       continue;
     }
-    const a = axes[k];
-    a.positions(
-      a.valueKind === "str" ? columns[k].strings(0, 1) : columns[k].floats(0, 1, new Float64Array(1)),
-      1,
-      one,
-    );
-    if (one[0] === DROP) return true;
-    offset += one[0] * strides[k];
+    const kind = inlineKind(a);
+    const raw = kind && a.valueKind !== "str" ? rawNumbers(raws[k]) : undefined;
+    inputs.push(kind && raw ? { kind, axis: a, raw } : { kind: "pos", axis: a });
+    inputStrides.push(strides[k]);
+    inputAxes.push(k);
   }
-  const binners = axes.map(binner);
-  const [c, c2] = storage.fields;
-  const { pos0, pos1, x0 } = scratch;
+  if (inputs.length === 0) {
+    // Every axis value is a scalar: `length` entries (from the weight) all go to one cell.
+    inputs.push({ kind: "pos", axis: axes[0] });
+    inputStrides.push(0);
+    inputAxes.push(-1);
+  }
+  const weightRaw =
+    plan.weight && plan.weight.length === undefined
+      ? plan.weight.floats(0, 1, new Float64Array(1))[0]
+      : undefined;
+  const weighting: Weighting = !plan.weight ? "none" : weightRaw !== undefined ? "scalar" : "array";
+  const kernel = buildKernel(inputs, inputStrides, offset, storage.type, weighting, storage.cells);
+  const [c0, c1] = storage.fields;
+  const wArray = weighting === "array" ? rawNumbers(raws[axes.length]) : undefined;
+  const fixed = inputs.map((inp) =>
+    inp.kind === "variable"
+      ? [inp.raw, (inp.axis as VariableAxis).edges()]
+      : inp.kind === "pos"
+        ? undefined
+        : inp.raw,
+  );
   for (let start = 0; start < length; start += CHUNK) {
     const n = Math.min(CHUNK, length - start);
-    if (arrays.length === 0) pos0.fill(offset, 0, n);
-    arrays.forEach((k, j) => {
-      const a = axes[k];
-      const out = j === 0 ? pos0 : pos1;
-      const b = binners[k];
-      if (a.valueKind === "str") a.positions(columns[k].strings(start, n), n, out);
-      else if (b) positions(b, columns[k].floats(start, n, x0), n, out);
-      else a.positions(columns[k].floats(start, n, x0), n, out);
-      if (j === 0) {
-        if (strides[k] !== 1 || offset !== 0) scale(pos0, n, strides[k], offset);
-      } else addStrided(pos0, pos1, n, strides[k]);
-    });
-    const w = plan.weight?.floats(start, n, scratch.w);
-    if (!w) {
-      if (c2) count2(pos0, n, c, c2);
-      else count(pos0, n, c);
-    } else if (c2) sumW2(pos0, n, w, c, c2);
-    else if (storage.type === "int") sumWTrunc(pos0, n, w, c);
-    else sumW(pos0, n, w, c);
+    const cols = inputs.map(
+      (inp, t) =>
+        fixed[t] ??
+        chunkPositions(inp.axis, inputAxes[t] < 0 ? undefined : columns[inputAxes[t]], t, start, n),
+    );
+    // Weights that are not a plain typed array are converted per chunk and read at i - start.
+    if (weighting === "array" && !wArray)
+      kernel(start, start + n, cols, c0, c1, plan.weight!.floats(start, n, weightScratch), start);
+    else kernel(start, start + n, cols, c0, c1, wArray ?? weightRaw, 0);
   }
   return true;
 }
 
-function scale(p: Int32Array, n: number, stride: number, offset: number): void {
-  for (let i = 0; i < n; i++) {
-    const q = p[i];
-    p[i] = q < 0 ? DROP : q * stride + offset;
+/** Positions of one chunk, for the axes a kernel does not bin inline (categories, booleans, transforms, ...). */
+function chunkPositions(a: Axis, col: Column | undefined, t: number, start: number, n: number): Int32Array {
+  posBuffers[t] ??= new Int32Array(CHUNK);
+  const out = posBuffers[t];
+  if (!col) out.fill(0, 0, n);
+  else {
+    valBuffers[t] ??= new Float64Array(CHUNK);
+    a.positions(a.valueKind === "str" ? col.strings(start, n) : col.floats(start, n, valBuffers[t]), n, out);
   }
+  return out;
 }
+
+const weightScratch = new Float64Array(CHUNK);

@@ -11,6 +11,8 @@ export interface FillPlan {
   weight: Column | undefined;
   sample: Column | undefined;
   length: number;
+  /** The caller's values, one per axis then the weight: kernels read typed arrays directly from them. */
+  raw: readonly unknown[];
 }
 
 /** C-order strides (last axis fastest) for per-axis extents. */

@@ -104,7 +104,7 @@ export class Histogram {
       throw new InvalidArgumentError(`sample= is only for mean storages, not ${this.storage.type}`);
     const length = commonLength(columns, weight, sample);
     this.checkGrowth(columns, length);
-    return { axes: this.axes, columns, weight, sample, length };
+    return { axes: this.axes, columns, weight, sample, length, raw: [...args, opts.weight] };
   }
 
   /** Fills by axis name, as hist's fill(**kwargs): `weight` and `sample` are the reserved keys. */

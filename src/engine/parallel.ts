@@ -71,7 +71,9 @@ export class FillPool {
       plan.length >= MIN_PARALLEL_EVENTS &&
       h.cells <= MAX_PARTIAL_CELLS &&
       !h.axes.some((a) => a.growth) &&
-      !h.storage.needsSample;
+      !h.storage.needsSample &&
+      // Strings cannot be shared with workers, and copying them costs more than binning them here.
+      !args.some((a) => Array.isArray(a) && typeof a[0] === "string");
     if (!splittable) {
       h.fill(args, opts);
       return;

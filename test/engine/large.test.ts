@@ -16,7 +16,7 @@ const GiB = 2 ** 30;
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
-test("a 1e6 x 1e3 double histogram (8 GB) is one Float64Array, fills the right cells, and is freed", () => {
+test("a 1e6 x 1e3 double histogram (8 GB) is one Float64Array, fills the right cells, and is freed", async () => {
   // Events and the expected value of every touched cell: all N events with weight 1, then the first 1000 again
   // with weight 0.5. Positions: underflow 0, bins 1..n, overflow n+1 (NaN too); C order, y fastest.
   const out = runPython(`import json, base64, numpy as np
@@ -84,7 +84,12 @@ print(json.dumps({"x": base64.b64encode(x.tobytes()).decode(), "y": base64.b64en
 
   h = undefined;
   values = undefined;
-  gc();
-  const freed = process.memoryUsage().arrayBuffers - base;
+  // V8 releases large backing stores from a background thread: give it a few collections to do so.
+  let freed = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 40 && freed >= 0.05 * cells * 8; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 50));
+    freed = process.memoryUsage().arrayBuffers - base;
+  }
   assert.ok(freed < 0.05 * cells * 8, `after freeing, ${gib(freed)} is still held`);
 });

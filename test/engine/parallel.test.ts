@@ -15,8 +15,12 @@ import { Rng } from "../support/random.ts";
 const pool = new FillPool(2);
 after(() => pool.close());
 
-function shared<T extends Float64Array | Int32Array>(make: (b: SharedArrayBuffer) => T, n: number, fill: (i: number) => number): T {
-  const a = make(new SharedArrayBuffer(n * (make(new SharedArrayBuffer(8)).BYTES_PER_ELEMENT)));
+function shared<T extends Float64Array | Int32Array>(
+  make: (b: SharedArrayBuffer) => T,
+  n: number,
+  fill: (i: number) => number,
+): T {
+  const a = make(new SharedArrayBuffer(n * make(new SharedArrayBuffer(8)).BYTES_PER_ELEMENT));
   for (let i = 0; i < n; i++) a[i] = fill(i);
   return a;
 }
@@ -25,9 +29,17 @@ test("pool fills equal single-threaded fills, flow included", async () => {
   assert.ok(pool.threads >= 2);
   const rng = new Rng(3);
   const n = 1_000_003;
-  const x = shared((b) => new Float64Array(b), n, () => rng.normal() * 2);
+  const x = shared(
+    (b) => new Float64Array(b),
+    n,
+    () => rng.normal() * 2,
+  );
   const tof = new Int32Array(n).map(() => rng.int(-10, 1100)); // not shared: sent by copy
-  const w = shared((b) => new Float64Array(b), n, () => rng.int(0, 4));
+  const w = shared(
+    (b) => new Float64Array(b),
+    n,
+    () => rng.int(0, 4),
+  );
   const make = () => [
     new Histogram([new RegularAxis(100, -3, 3), new IntegerAxis(0, 1000)], { storage: "int" }),
     new Histogram([new VariableAxis([-3, -1, 0, 0.5, 3]), new IntegerAxis(0, 1000)], { storage: "weighted" }),
@@ -39,11 +51,14 @@ test("pool fills equal single-threaded fills, flow included", async () => {
   single[1].fill([x, tof], { weight: w });
   await pool.fill(pooled[1], [x, tof], { weight: w });
   for (let h = 0; h < 2; h++)
-    single[h].storage.fields.forEach((f, i) => assert.deepEqual(pooled[h].storage.fields[i], f, `hist ${h} field ${i}`));
+    for (const [i, f] of single[h].storage.fields.entries())
+      assert.deepEqual(pooled[h].storage.fields[i], f, `hist ${h} field ${i}`);
 });
 
 test("a pool fill that fails adds nothing and the pool keeps working", async () => {
-  const h = new Histogram([new RegularAxis(10, 0, 1), new StrCategoryAxis(["a", "b"])], { storage: "double" });
+  const h = new Histogram([new RegularAxis(10, 0, 1), new StrCategoryAxis(["a", "b"])], {
+    storage: "double",
+  });
   const n = 600_000;
   const x = new Float64Array(n).fill(0.5);
   await assert.rejects(pool.fill(h, [x, 7 as unknown as string]), InvalidArgumentError);

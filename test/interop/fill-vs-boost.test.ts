@@ -11,7 +11,6 @@ import {
   histogramToUhi,
   STORAGE_KEYS,
   stringifyPyJson,
-  type UhiAxis,
   uhiFromJson,
 } from "../../src/engine/index.ts";
 import { venvPython } from "../support/python.ts";
