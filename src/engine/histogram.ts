@@ -83,8 +83,17 @@ export class Histogram {
 
   /** Fills one value (array or broadcast scalar) per axis, in axis order. Atomic: on error nothing changes. */
   fill(args: readonly FillValue[], opts: FillOptions = {}): void {
-    const plan = this.plan(args, opts);
+    this.fillPlanned(this.plan(args, opts));
+  }
+
+  /** Runs a fill checked by plan(). */
+  fillPlanned(plan: FillPlan): void {
     fillChunks(plan, this.storage);
+    this.markFilled(plan);
+  }
+
+  /** Bookkeeping after a fill's cells were added (by fillPlanned, or by a FillPool merging partials). */
+  markFilled(plan: FillPlan): void {
     if (plan.weight && (this.storage.type === "int" || this.storage.type === "double"))
       this.varianceKnown = false;
   }

@@ -75,7 +75,7 @@ export class FillPool {
       // Strings cannot be shared with workers, and copying them costs more than binning them here.
       !args.some((a) => Array.isArray(a) && typeof a[0] === "string");
     if (!splittable) {
-      h.fill(args, opts);
+      h.fillPlanned(plan);
       return;
     }
     const ir = histogramToUhi(h, { withData: false });
@@ -118,8 +118,7 @@ export class FillPool {
         const t = target[i];
         for (let j = 0; j < t.length; j++) t[j] += f[j];
       });
-    if (opts.weight !== undefined && (h.storageType === "int" || h.storageType === "double"))
-      h.varianceKnown = false;
+    h.markFilled(plan);
   }
 
   async close(): Promise<void> {
