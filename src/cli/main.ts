@@ -10,6 +10,10 @@ const commands: Record<string, Command> = {
     summary: "fill the example histogram with simulated events and print it (no Kafka, no network)",
     run: async (argv) => (await import("./demo.ts")).runDemo(argv),
   },
+  serve: {
+    summary: "gRPC server: the seed's haas-server protocol, HaaS's HistogrammerService and histd.v1",
+    run: async (argv) => (await import("../grpc/serve.ts")).runServe(argv),
+  },
 };
 
 function usage(): string {
