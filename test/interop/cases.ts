@@ -1,6 +1,6 @@
 // Random histogram definitions and fill data for the interop tests: every axis type and option, every storage,
 // every dtype, and the values that expose binning differences (edges, one ulp off them, NaN, ±inf).
-import { nextDown, nextUp, type StorageType, type UhiAxis } from "../../src/engine/index.ts";
+import { type FillValue, nextDown, nextUp, type StorageType, type UhiAxis } from "../../src/engine/index.ts";
 import type { Rng } from "../support/random.ts";
 
 export type Dtype = "float64" | "float32" | "int64" | "int32" | "bool" | "str";
@@ -229,4 +229,24 @@ export function randomCase(rng: Rng, opts: { storage?: StorageType } = {}): Case
     fills.push(fill);
   }
   return { uhi: { uhi_schema: 1, axes: gens.map((g) => g.uhi), storage: { type: storage } }, fills };
+}
+
+/** The typed array (or plain array / scalar) a column spec stands for, as the engine takes it. */
+export function toFillValue(c: ColumnSpec): FillValue {
+  if (c.kind === "scalar") return c.value;
+  const v = c.values;
+  switch (c.dtype) {
+    case "float64":
+      return Float64Array.from(v as number[]);
+    case "float32":
+      return Float32Array.from(v as number[]);
+    case "int32":
+      return Int32Array.from(v as number[]);
+    case "int64":
+      return BigInt64Array.from((v as number[]).map((x) => BigInt(x)));
+    case "bool":
+      return v as boolean[];
+    case "str":
+      return v as string[];
+  }
 }

@@ -5,7 +5,6 @@ import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { test } from "node:test";
 import {
-  type FillValue,
   type Histogram,
   histogramFromUhi,
   histogramToUhi,
@@ -15,27 +14,8 @@ import {
 } from "../../src/engine/index.ts";
 import { venvPython } from "../support/python.ts";
 import { Rng } from "../support/random.ts";
-import { type Case, type ColumnSpec, randomCase } from "./cases.ts";
+import { type Case, randomCase, toFillValue } from "./cases.ts";
 import { assertAxesMatch } from "./compare.ts";
-
-function toFillValue(c: ColumnSpec): FillValue {
-  if (c.kind === "scalar") return c.value;
-  const v = c.values;
-  switch (c.dtype) {
-    case "float64":
-      return Float64Array.from(v as number[]);
-    case "float32":
-      return Float32Array.from(v as number[]);
-    case "int32":
-      return Int32Array.from(v as number[]);
-    case "int64":
-      return BigInt64Array.from((v as number[]).map((x) => BigInt(x)));
-    case "bool":
-      return v as boolean[];
-    case "str":
-      return v as string[];
-  }
-}
 
 function fillHistd(c: Case): { ok: true; h: Histogram } | { ok: false; error: string } {
   try {

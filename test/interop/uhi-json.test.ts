@@ -8,7 +8,6 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { test } from "node:test";
 import {
-  type FillValue,
   type Histogram,
   histogramFromUhi,
   histogramToUhi,
@@ -19,7 +18,7 @@ import {
 } from "../../src/engine/index.ts";
 import { runPython, sharedDir, venvPython } from "../support/python.ts";
 import { Rng } from "../support/random.ts";
-import { type Case, type ColumnSpec, randomCase } from "./cases.ts";
+import { type Case, randomCase, toFillValue } from "./cases.ts";
 
 const ORACLE = resolve(import.meta.dirname, "uhi_roundtrip.py");
 
@@ -206,25 +205,6 @@ for line in sys.stdin:
   assert.throws(() => uhiFromJson(d.map3), { code: "INVALID_ARGUMENT" });
   assert.throws(() => uhiFromJson(d.map3, "nope"), { code: "INVALID_ARGUMENT" });
 });
-
-function toFillValue(c: ColumnSpec): FillValue {
-  if (c.kind === "scalar") return c.value;
-  const v = c.values;
-  switch (c.dtype) {
-    case "float64":
-      return Float64Array.from(v as number[]);
-    case "float32":
-      return Float32Array.from(v as number[]);
-    case "int32":
-      return Int32Array.from(v as number[]);
-    case "int64":
-      return BigInt64Array.from((v as number[]).map((x) => BigInt(x)));
-    case "bool":
-      return v as boolean[];
-    case "str":
-      return v as string[];
-  }
-}
 
 test("(d) histograms histd filled and wrote load equal to boost-histogram filled with the same data", () => {
   const rng = new Rng(424242);

@@ -1,5 +1,6 @@
 // The contract every axis implements. Positions are flow-inclusive: position 0 is the underflow cell when the
 // axis has one, and the overflow (or category "other") cell is last. DROP marks an entry with no cell.
+import { InvalidArgumentError } from "../errors.ts";
 import type { Metadata, UhiAxis } from "../uhi-types.ts";
 
 export const DROP = -1;
@@ -121,4 +122,41 @@ export function withAxisInfo(
   if (Object.keys(metadata).length > 0) a.metadata = { ...metadata };
   if (Object.keys(info).length > 0) a.writer_info = { "boost-histogram": info };
   return a;
+}
+
+/** Options shared by regular, variable and integer axes. */
+export interface AxisOptions {
+  underflow?: boolean;
+  overflow?: boolean;
+  growth?: boolean;
+  circular?: boolean;
+  metadata?: Metadata;
+}
+
+export interface AxisTraits {
+  underflow: boolean;
+  overflow: boolean;
+  growth: boolean;
+  circular: boolean;
+}
+
+/** boost-histogram's Python axis types for continuous axes: a growing axis always has both flow bins, a circular
+ * one always an overflow bin (and no underflow unless asked). */
+export function continuousTraits(what: string, o: AxisOptions): AxisTraits {
+  const growth = o.growth ?? false;
+  const circular = o.circular ?? false;
+  if (growth && circular) throw new InvalidArgumentError(`${what} axis: cannot be both growing and circular`);
+  return {
+    growth,
+    circular,
+    underflow: growth || (circular ? (o.underflow ?? false) : (o.underflow ?? true)),
+    overflow: growth || circular || (o.overflow ?? true),
+  };
+}
+
+/** The options part of an axis repr, as boost-histogram prints it. */
+export function traitsRepr(a: AxisTraits): string {
+  if (a.growth) return ", growth=True";
+  if (a.circular) return ", circular=True";
+  return (a.underflow ? "" : ", underflow=False") + (a.overflow ? "" : ", overflow=False");
 }

@@ -2,15 +2,18 @@
 // floating-point regular formula, which would misplace values such as 15 on (22, 0, 22).
 import { InvalidArgumentError } from "../errors.ts";
 import type { Metadata, UhiAxis } from "../uhi-types.ts";
-import { type Axis, type ChunkValues, DROP, metadataRepr, pyNum, withAxisInfo } from "./axis.ts";
+import {
+  type Axis,
+  type AxisOptions,
+  type ChunkValues,
+  DROP,
+  metadataRepr,
+  pyNum,
+  traitsRepr,
+  withAxisInfo,
+} from "./axis.ts";
 
-export interface IntegerOptions {
-  underflow?: boolean;
-  overflow?: boolean;
-  growth?: boolean;
-  circular?: boolean;
-  metadata?: Metadata;
-}
+export type IntegerOptions = AxisOptions;
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
@@ -134,13 +137,7 @@ export class IntegerAxis implements Axis {
   }
 
   repr(): string {
-    let opts = "";
-    if (this.growth) opts += ", growth=True";
-    else if (this.circular) opts += ", circular=True";
-    else {
-      if (!this.underflow) opts += ", underflow=False";
-      if (!this.overflow) opts += ", overflow=False";
-    }
+    const opts = traitsRepr(this);
     return `Integer(${pyNum(this.min)}, ${pyNum(this.min + this.size)}${opts}${metadataRepr(this.metadata)})`;
   }
 }

@@ -3,17 +3,22 @@
 // which bin values near an edge land in, so do not "simplify" it.
 import { InvalidArgumentError } from "../errors.ts";
 import type { Metadata, UhiAxis } from "../uhi-types.ts";
-import { type Axis, type ChunkValues, DROP, metadataRepr, pyNum, withAxisInfo } from "./axis.ts";
+import {
+  type Axis,
+  type AxisOptions,
+  type ChunkValues,
+  continuousTraits,
+  DROP,
+  metadataRepr,
+  pyNum,
+  traitsRepr,
+  withAxisInfo,
+} from "./axis.ts";
 
 export type Transform = { kind: "log" } | { kind: "sqrt" } | { kind: "pow"; power: number };
 
-export interface RegularOptions {
-  underflow?: boolean;
-  overflow?: boolean;
-  growth?: boolean;
-  circular?: boolean;
+export interface RegularOptions extends AxisOptions {
   transform?: Transform;
-  metadata?: Metadata;
 }
 
 /** std::pow(x, p). glibc's pow is correctly rounded; V8's Math.pow is not, so the powers that have a correctly
@@ -58,17 +63,12 @@ export class RegularAxis implements Axis {
   constructor(bins: number, lower: number, upper: number, opts: RegularOptions = {}) {
     if (!Number.isInteger(bins) || bins <= 0)
       throw new InvalidArgumentError(`regular axis: bins must be > 0, got ${bins}`);
-    this.growth = opts.growth ?? false;
-    this.circular = opts.circular ?? false;
-    if (this.growth && this.circular)
-      throw new InvalidArgumentError("regular axis: cannot be both growing and circular");
-    // Growing and circular axes always carry an overflow bin in boost-histogram's Python types.
-    this.underflow = this.growth
-      ? true
-      : this.circular
-        ? (opts.underflow ?? false)
-        : (opts.underflow ?? true);
-    this.overflow = this.growth || this.circular ? true : (opts.overflow ?? true);
+    ({
+      growth: this.growth,
+      circular: this.circular,
+      underflow: this.underflow,
+      overflow: this.overflow,
+    } = continuousTraits("regular", opts));
     this.transform = opts.transform;
     this.forward = forwardOf(opts.transform);
     this.inverse = inverseOf(opts.transform);
@@ -242,13 +242,7 @@ export class RegularAxis implements Axis {
 
   repr(): string {
     const e = this.edges();
-    let opts = "";
-    if (this.growth) opts += ", growth=True";
-    else if (this.circular) opts += ", circular=True";
-    else {
-      if (!this.underflow) opts += ", underflow=False";
-      if (!this.overflow) opts += ", overflow=False";
-    }
+    let opts = traitsRepr(this);
     if (this.transform)
       opts += `, transform=${this.transform.kind === "pow" ? `pow(${pyNum(this.transform.power)})` : this.transform.kind}`;
     return `Regular(${this.size}, ${pyNum(e[0])}, ${pyNum(e[this.size])}${opts}${metadataRepr(this.metadata)})`;

@@ -1,15 +1,19 @@
 // Variable axis: bins are [e_k, e_k+1), found by binary search (upper_bound), as boost's variable::index.
 import { InvalidArgumentError } from "../errors.ts";
 import type { Metadata, UhiAxis } from "../uhi-types.ts";
-import { type Axis, type ChunkValues, DROP, metadataRepr, pyNum, withAxisInfo } from "./axis.ts";
+import {
+  type Axis,
+  type AxisOptions,
+  type ChunkValues,
+  continuousTraits,
+  DROP,
+  metadataRepr,
+  pyNum,
+  traitsRepr,
+  withAxisInfo,
+} from "./axis.ts";
 
-export interface VariableOptions {
-  underflow?: boolean;
-  overflow?: boolean;
-  growth?: boolean;
-  circular?: boolean;
-  metadata?: Metadata;
-}
+export type VariableOptions = AxisOptions;
 
 /** Number of edges <= x (std::upper_bound); NaN compares false everywhere, giving the edge count. */
 function upperBound(e: Float64Array, x: number): number {
@@ -43,16 +47,12 @@ export class VariableAxis implements Axis {
         throw new InvalidArgumentError("variable axis: edges must be strictly increasing");
     }
     this.e = e;
-    this.growth = opts.growth ?? false;
-    this.circular = opts.circular ?? false;
-    if (this.growth && this.circular)
-      throw new InvalidArgumentError("variable axis: cannot be both growing and circular");
-    this.underflow = this.growth
-      ? true
-      : this.circular
-        ? (opts.underflow ?? false)
-        : (opts.underflow ?? true);
-    this.overflow = this.growth || this.circular ? true : (opts.overflow ?? true);
+    ({
+      growth: this.growth,
+      circular: this.circular,
+      underflow: this.underflow,
+      overflow: this.overflow,
+    } = continuousTraits("variable", opts));
     this.metadata = { ...(opts.metadata ?? {}) };
   }
 
@@ -188,13 +188,7 @@ export class VariableAxis implements Axis {
       this.size > 20
         ? [...Array.from(this.e.slice(0, 3), pyNum), "...", ...Array.from(this.e.slice(-3), pyNum)]
         : Array.from(this.e, pyNum);
-    let opts = "";
-    if (this.growth) opts += ", growth=True";
-    else if (this.circular) opts += ", circular=True";
-    else {
-      if (!this.underflow) opts += ", underflow=False";
-      if (!this.overflow) opts += ", overflow=False";
-    }
+    const opts = traitsRepr(this);
     return `Variable([${shown.join(", ")}]${opts}${metadataRepr(this.metadata)})`;
   }
 }
