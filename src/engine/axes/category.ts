@@ -138,4 +138,3 @@ export class StrCategoryAxis extends CategoryAxis<string> {
   }
 }
 
-export { DROP };
