@@ -10,6 +10,22 @@ const commands: Record<string, Command> = {
     summary: "fill the example histogram with simulated events and print it (no Kafka, no network)",
     run: async (argv) => (await import("./demo.ts")).runDemo(argv),
   },
+  kafka: {
+    summary: "the just-bin-it service: JSON commands on a config topic, ev42/ev44 in, hs00/hs01 out",
+    run: async (argv) => (await import("../kafka/cli-kafka.ts")).runKafka(argv),
+  },
+  generate: {
+    summary: "produce fake, roughly Gaussian ev42/ev44 event data to a Kafka topic",
+    run: async (argv) => (await import("../kafka/cli-tools.ts")).runGenerate(argv),
+  },
+  "view-output": {
+    summary: "print the hs00/hs01 messages of a topic as they arrive",
+    run: async (argv) => (await import("../kafka/cli-tools.ts")).runViewOutput(argv),
+  },
+  viewer: {
+    summary: "plot the latest histogram of a topic to a PNG file and the terminal",
+    run: async (argv) => (await import("../kafka/cli-tools.ts")).runViewer(argv),
+  },
   serve: {
     summary: "gRPC server: the seed's haas-server protocol, HaaS's HistogrammerService and histd.v1",
     run: async (argv) => (await import("../grpc/serve.ts")).runServe(argv),

@@ -1,0 +1,497 @@
+// The just-bin-it service: the config topic, commands, one reader per data topic shared by every histogram on
+// it, periodic and final publishing, ACK/ERR responses, heartbeat, Graphite and simulation.
+import { setTimeout as delay } from "node:timers/promises";
+import { Admin, type ConnectionOptions, Producer } from "@platformatic/kafka";
+import { decodeEvents, type EventMessage } from "../formats/flatbuffers/index.ts";
+import {
+  CommandError,
+  type ConfigCommand,
+  type HistogramSpec,
+  type InputSchema,
+  type OutputSchema,
+  type PyJson,
+  parseCommand,
+  parseCommandJson,
+  plain,
+  truthy,
+} from "./config-commands.ts";
+import { GraphiteSender, loadGraphiteConfig } from "./graphite.ts";
+import { heartbeatMessage, untilAligned } from "./heartbeat.ts";
+import { createHistogram, type HistogramView, type Ids } from "./histograms.ts";
+import { HistogramState } from "./info.ts";
+import { createLogger, type Logger } from "./log.ts";
+import type { ServiceOptions } from "./options.ts";
+import { encodeHistogramMessage, nowNs, TopicSink } from "./publisher.ts";
+import { connectionOptions } from "./security.ts";
+import { simulate } from "./simulation.ts";
+import { TopicReader } from "./topic-reader.ts";
+
+export const PUBLISH_INTERVAL_MS = 500;
+const STOP_LEEWAY_MS = 5000;
+
+export interface ServiceCounters {
+  commands: number;
+  undecodableCommands: number;
+  malformedEvents: number;
+  foreignEvents: number;
+  publishes: number;
+  heartbeats: number;
+}
+
+/** One histogram of the running config. */
+interface Job {
+  index: number;
+  spec: HistogramSpec;
+  state: HistogramState;
+  schema: OutputSchema;
+  sink: TopicSink | undefined;
+  /** INITIALISED has been published (the reader is positioned). */
+  live: boolean;
+  /** FINISHED or ERROR has been published; nothing more. */
+  done: boolean;
+  group: Group | undefined;
+  sim?: NodeJS.Timeout;
+}
+
+/** The histograms reading one data topic. */
+interface Group {
+  reader: TopicReader;
+  jobs: Job[];
+  input: InputSchema;
+  stop: number | undefined;
+}
+
+const empty = new Int32Array(0);
+
+export class Service {
+  readonly opts: ServiceOptions;
+  readonly log: Logger;
+  readonly counters: ServiceCounters = {
+    commands: 0,
+    undecodableCommands: 0,
+    malformedEvents: 0,
+    foreignEvents: 0,
+    publishes: 0,
+    heartbeats: 0,
+  };
+  readonly connection: ConnectionOptions;
+  /** Called with every published view (one-shot plot). */
+  onPublish: ((view: HistogramView, info: string, job: { id: string; topic: string }) => void) | undefined;
+  /** Do not produce histograms to Kafka (one-shot plot). */
+  noOutput = false;
+  private jobs: Job[] = [];
+  private groups: Group[] = [];
+  private producers = new Map<string, Producer>();
+  private sinks = new Map<string, TopicSink>();
+  private mainProducer: Producer | undefined;
+  private configReader: TopicReader | undefined;
+  private pendingCommands: Buffer[] = [];
+  private closed = false;
+  private timers: NodeJS.Timeout[] = [];
+  private graphite: GraphiteSender | undefined;
+  private commandLoop: Promise<void> | undefined;
+
+  constructor(opts: ServiceOptions, log?: Logger) {
+    this.opts = opts;
+    this.log = log ?? createLogger(opts.logLevel, "histd");
+    if (opts.graphiteConfigFile)
+      this.graphite = new GraphiteSender(loadGraphiteConfig(opts.graphiteConfigFile), this.log);
+    this.connection = connectionOptions(opts);
+  }
+
+  private brokers(list: string[]): string[] {
+    return list.flatMap((b) => b.split(",")).filter(Boolean);
+  }
+
+  private producer(brokers: string[]): Producer {
+    const key = brokers.join(",");
+    let p = this.producers.get(key);
+    if (!p) {
+      p = new Producer({
+        clientId: "histd",
+        bootstrapBrokers: brokers,
+        ...this.connection,
+        acks: 1,
+        retries: 3,
+        timeout: 30_000,
+      });
+      this.producers.set(key, p);
+    }
+    return p;
+  }
+
+  /** Whether every topic exists on the brokers (are_kafka_settings_valid, 10 s). */
+  async topicsExist(brokers: string[], topics: string[], timeoutMs = 10_000): Promise<boolean> {
+    const admin = new Admin({
+      clientId: "histd-check",
+      bootstrapBrokers: brokers,
+      ...this.connection,
+      retries: 0,
+      timeout: timeoutMs,
+    });
+    try {
+      const md = await Promise.race([
+        admin.metadata({ topics: [] }).then(() => admin.listTopics()),
+        delay(timeoutMs).then(() => undefined),
+      ]);
+      if (!md) return false;
+      const names = new Set(md);
+      return topics.every((t) => names.has(t));
+    } catch {
+      return false;
+    } finally {
+      await admin.close().catch(() => {});
+    }
+  }
+
+  /** Waits for the config brokers and topic, then starts listening, publishing and the heartbeat. */
+  async start(): Promise<void> {
+    const brokers = this.brokers(this.opts.brokers);
+    while (!this.closed && !(await this.topicsExist(brokers, [this.opts.configTopic]))) {
+      this.log.error("Could not connect to Kafka brokers or topic for configuration - will retry shortly");
+      await delay(5000);
+    }
+    if (this.closed) return;
+    this.mainProducer = this.producer(brokers);
+    this.configReader = new TopicReader({
+      brokers,
+      connection: this.connection,
+      topic: this.opts.configTopic,
+      log: this.log,
+      maxWaitMs: 100,
+      onRecord: (v) => {
+        this.pendingCommands.push(Buffer.from(v));
+      },
+    });
+    await this.configReader.seek();
+    this.configReader.start();
+    this.commandLoop = this.runCommands();
+    this.schedule(PUBLISH_INTERVAL_MS, () => this.publishAll());
+    if (this.opts.hbTopic) this.schedule(1000, () => this.heartbeat());
+    if (this.graphite) this.schedule(1000, () => this.sendGraphite());
+    this.log.info("histd just-bin-it service started");
+  }
+
+  /** Runs `fn` at every multiple of `period` ms of the wall clock. */
+  private schedule(period: number, fn: () => void): void {
+    const tick = () => {
+      if (this.closed) return;
+      try {
+        fn();
+      } catch (e) {
+        this.log.error(`periodic task failed: ${e instanceof Error ? e.message : e}`);
+      }
+      this.timers.push(setTimeout(tick, untilAligned(period)));
+    };
+    this.timers.push(setTimeout(tick, untilAligned(period)));
+  }
+
+  private heartbeat(): void {
+    const topic = this.opts.hbTopic;
+    if (!topic || !this.mainProducer) return;
+    const b = heartbeatMessage();
+    this.mainProducer
+      .send({ messages: [{ topic, value: Buffer.from(b.buffer, b.byteOffset, b.byteLength) }] })
+      .then(
+        () => {
+          this.counters.heartbeats++;
+        },
+        (e: unknown) => this.log.error(`Could not publish heartbeat: ${e instanceof Error ? e.message : e}`),
+      );
+  }
+
+  private sendGraphite(): void {
+    this.graphite?.send(this.jobs.map((j) => j.state.lastStats));
+  }
+
+  private async runCommands(): Promise<void> {
+    while (!this.closed) {
+      await delay(100);
+      if (this.pendingCommands.length === 0) continue;
+      const raw = this.pendingCommands;
+      this.pendingCommands = [];
+      // Undecodable messages are dropped; of the rest only the latest is handled (one per pass).
+      let latest: PyJson | undefined;
+      let found = false;
+      for (const b of raw) {
+        try {
+          latest = parseCommandJson(b);
+          found = true;
+        } catch {
+          this.counters.undecodableCommands++;
+          this.log.debug("Dropped an undecodable command message");
+        }
+      }
+      if (!found) continue;
+      try {
+        await this.handle(latest as PyJson);
+      } catch (e) {
+        this.log.error(`Command handling failed: ${e instanceof Error ? e.message : e}`);
+      }
+    }
+  }
+
+  private respond(msgId: unknown, error?: string): void {
+    const topic = this.opts.responseTopic;
+    if (!topic || !this.mainProducer) return;
+    const body =
+      error === undefined
+        ? `{"msg_id": ${pyJson(msgId)}, "response": "ACK"}`
+        : `{"msg_id": ${pyJson(msgId)}, "response": "ERR", "message": ${pyJson(error)}}`;
+    this.mainProducer
+      .send({ messages: [{ topic, value: Buffer.from(body) }] })
+      .catch((e: unknown) =>
+        this.log.error(`Could not send response: ${e instanceof Error ? e.message : e}`),
+      );
+  }
+
+  /** Handles one decoded command message. */
+  async handle(msg: PyJson): Promise<void> {
+    this.counters.commands++;
+    this.log.warning(`New command received: ${JSON.stringify(plain(msg))}`);
+    const isObj = typeof msg === "object" && msg !== null && !Array.isArray(msg);
+    const idValue = isObj ? (msg as Record<string, PyJson>).msg_id : undefined;
+    const msgId = truthy(idValue) ? plain(idValue) : undefined;
+    try {
+      const cmd = parseCommand(msg);
+      if (cmd.cmd === "config") {
+        await this.stopAll();
+        await this.startConfig(cmd);
+      } else if (cmd.cmd === "stop") {
+        await this.stopAll();
+      } else {
+        for (const j of this.jobs) if (!j.done) j.state.clear();
+      }
+      if (msgId !== undefined) this.respond(msgId);
+    } catch (e) {
+      const text = e instanceof Error ? e.message : String(e);
+      this.log.error(`Command failed: ${text}`);
+      if (msgId !== undefined) this.respond(msgId, e instanceof CommandError ? text : text);
+    }
+  }
+
+  private async startConfig(cfg: ConfigCommand): Promise<void> {
+    // Kafka checks first, per histogram (just-bin-it checks before starting each process).
+    if (!this.opts.simulationMode) {
+      for (const h of cfg.histograms) {
+        if (!(await this.topicsExist(this.brokers(h.dataBrokers), h.dataTopics))) {
+          await this.stopAll();
+          throw new CommandError("Invalid Kafka settings");
+        }
+      }
+    }
+    const jobs: Job[] = [];
+    cfg.histograms.forEach((spec, index) => {
+      let hist: ReturnType<typeof createHistogram>;
+      try {
+        hist = createHistogram(spec);
+      } catch (e) {
+        this.log.error(`Could not create histogram. ${e instanceof Error ? e.message : e}`);
+        return;
+      }
+      const brokers = this.brokers(spec.dataBrokers);
+      const key = `${brokers.join(",")}|${spec.topic}`;
+      let sink = this.sinks.get(key);
+      if (!sink && !this.noOutput) {
+        sink = new TopicSink(this.producer(brokers), spec.topic, this.log);
+        this.sinks.set(key, sink);
+      }
+      jobs.push({
+        index,
+        spec,
+        state: new HistogramState(hist, cfg.start, cfg.stop),
+        schema: cfg.outputSchema,
+        sink,
+        live: false,
+        done: false,
+        group: undefined,
+      });
+    });
+    this.jobs = jobs;
+    if (this.opts.simulationMode) {
+      for (const j of jobs) this.startSimulation(j);
+      return;
+    }
+    // One reader per (brokers, topic): every histogram on that topic shares its reads and decodes.
+    const byTopic = new Map<string, Job[]>();
+    for (const j of jobs) {
+      if (j.spec.dataTopics.length === 0) {
+        this.fail(j, "list index out of range");
+        continue;
+      }
+      const key = `${this.brokers(j.spec.dataBrokers).join(",")}|${j.spec.dataTopics[0]}`;
+      byTopic.set(key, [...(byTopic.get(key) ?? []), j]);
+    }
+    for (const group of byTopic.values()) this.startGroup(group, cfg);
+  }
+
+  private startGroup(jobs: Job[], cfg: ConfigCommand): void {
+    const spec = jobs[0].spec;
+    const input = cfg.inputSchema;
+    const states = jobs.map((j) => j.state);
+    const reader: TopicReader = new TopicReader({
+      brokers: this.brokers(spec.dataBrokers),
+      connection: this.connection,
+      topic: spec.dataTopics[0],
+      log: this.log,
+      onRecord: (value, ts) => this.dispatch(value, ts, input, states),
+      onBatchEnd: () => this.afterBatch(group),
+    });
+    const group: Group = { reader, jobs, input, stop: cfg.stop };
+    for (const j of jobs) j.group = group;
+    this.groups.push(group);
+    reader
+      .seek(cfg.start)
+      .then(() => {
+        if (jobs.every((j) => j.done)) return;
+        for (const j of jobs) {
+          j.live = true;
+          this.publish(j);
+        }
+        reader.start();
+      })
+      .catch((e: unknown) => {
+        const text = e instanceof Error ? e.message : String(e);
+        this.log.error(`Histogram process failed: ${text}`);
+        for (const j of jobs) this.fail(j, text);
+        void this.closeGroup(group);
+      });
+  }
+
+  /** Decodes one event message once and hands it to every histogram of its topic. */
+  private dispatch(value: Buffer, ts: number, input: InputSchema, states: HistogramState[]): void {
+    let ev: EventMessage;
+    try {
+      ev = decodeEvents(value);
+    } catch {
+      this.counters.malformedEvents++;
+      return;
+    }
+    if (ev.schema !== input) {
+      this.counters.foreignEvents++;
+      return;
+    }
+    let pulse: bigint;
+    let tof: Ids;
+    let det: Ids;
+    if (ev.schema === "ev42") {
+      pulse = ev.pulseTime;
+      tof = ev.timeOfFlight;
+      det = ev.detectorId;
+    } else {
+      if (ev.referenceTime.length === 0) {
+        this.counters.malformedEvents++;
+        return;
+      }
+      pulse = ev.referenceTime[0];
+      tof = ev.timeOfFlight;
+      det = ev.pixelId ?? empty;
+    }
+    for (const s of states) if (!s.finished) s.add(ts, ev.sourceName, pulse, tof, det);
+  }
+
+  private afterBatch(group: Group): void {
+    for (const j of group.jobs) if (j.live && !j.done && j.state.stopExceeded) this.finish(j);
+  }
+
+  private startSimulation(j: Job): void {
+    j.live = true;
+    this.publish(j);
+    j.sim = setInterval(() => {
+      const ev = simulate(j.spec);
+      j.state.add(Date.now(), "simulator", nowNs(), ev.tof, ev.det);
+      if (j.state.stopExceeded || (j.state.stop !== undefined && Date.now() > j.state.stop + STOP_LEEWAY_MS))
+        this.finish(j);
+    }, 10);
+  }
+
+  private publish(j: Job, error?: string): Promise<void> {
+    const info = j.state.info(error);
+    const view = j.state.hist.view();
+    this.counters.publishes++;
+    this.onPublish?.(view, info, { id: j.spec.id, topic: j.spec.topic });
+    if (!j.sink) return Promise.resolve();
+    const bytes = encodeHistogramMessage(j.schema, view, info, nowNs());
+    return j.sink.send(bytes, error !== undefined || j.done);
+  }
+
+  /** The periodic publish of every live histogram, and the wall-clock end of stopped ones. */
+  private publishAll(): void {
+    const now = Date.now();
+    for (const j of this.jobs) {
+      if (!j.live || j.done) continue;
+      const idle = j.group ? j.group.reader.caughtUp : true;
+      if (j.state.stop !== undefined && idle && now > j.state.stop + STOP_LEEWAY_MS) {
+        this.finish(j);
+        continue;
+      }
+      void this.publish(j);
+    }
+  }
+
+  private fail(j: Job, error: string): void {
+    if (j.done) return;
+    j.done = true;
+    j.live = false;
+    void this.publish(j, error);
+  }
+
+  /** Publishes FINISHED once and stops the histogram; the reader closes when it has no histograms left. */
+  private finish(j: Job): Promise<void> {
+    if (j.done) return Promise.resolve();
+    j.state.finished = true;
+    j.done = true;
+    if (j.sim) clearInterval(j.sim);
+    const sent = j.live ? this.publish(j) : Promise.resolve();
+    j.live = false;
+    const g = j.group;
+    if (g?.jobs.every((x) => x.done)) void this.closeGroup(g);
+    return sent;
+  }
+
+  private async closeGroup(g: Group): Promise<void> {
+    this.groups = this.groups.filter((x) => x !== g);
+    await g.reader.close();
+  }
+
+  /** Stops every histogram: each publishes FINISHED once (awaited), readers are closed. */
+  async stopAll(): Promise<void> {
+    const sends = this.jobs.map((j) => this.finish(j));
+    await Promise.all(sends);
+    await Promise.all(this.groups.map((g) => this.closeGroup(g)));
+    this.jobs = [];
+  }
+
+  /** Reader statistics per data topic (for logs and tests). */
+  readerStats(): { topic: string; messages: number; fetchErrors: number; missingTopic: number }[] {
+    return this.groups.map((g) => ({ topic: g.reader.topic, ...g.reader.stats }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.stopAll().catch(() => {});
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    await this.configReader?.close();
+    await this.commandLoop?.catch(() => {});
+    this.graphite?.close();
+    await Promise.all([...this.producers.values()].map((p) => p.close().catch(() => {})));
+  }
+}
+
+/** json.dumps of a plain value (ids are usually strings; non-ASCII escaped as Python does). */
+function pyJson(v: unknown): string {
+  if (typeof v === "string")
+    return JSON.stringify(v).replace(
+      /[\u007f-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+  if (v === true) return "true";
+  if (v === false) return "false";
+  if (v === null || v === undefined) return "null";
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(v);
+  if (Array.isArray(v)) return `[${v.map(pyJson).join(", ")}]`;
+  return `{${Object.entries(v as object)
+    .map(([k, x]) => `${pyJson(k)}: ${pyJson(x)}`)
+    .join(", ")}}`;
+}

@@ -1,0 +1,252 @@
+// One reader per data topic: every partition, no consumer group, positioned at the end or by time (just-bin-it's
+// offsets_for_times rules, §2.4), fetching with the raw Fetch API so no per-message objects are built. While a
+// fetch response is being histogrammed the next fetch is already on the wire. A broker that goes away, a topic
+// that does not exist (yet) and failed fetches are logged, counted and retried; the loop never ends on its own.
+import { randomUUID } from "node:crypto";
+import { setTimeout as delay } from "node:timers/promises";
+import { type ConnectionOptions, Consumer } from "@platformatic/kafka";
+import type { Logger } from "./log.ts";
+
+type FetchResponse = Awaited<ReturnType<Consumer["fetch"]>>;
+
+export class TooOldTimeRequested extends Error {
+  constructor() {
+    super(
+      "Cannot find start time in the data, either the supplied time is too old or there is no data available",
+    );
+  }
+}
+
+export interface ReaderStats {
+  messages: number;
+  bytes: number;
+  fetches: number;
+  fetchErrors: number;
+  missingTopic: number;
+}
+
+/** Called for every record: its value (a view into the fetch response) and its Kafka timestamp in ms. */
+export type RecordHandler = (value: Buffer, timestampMs: number, partition: number) => void;
+
+export interface TopicReaderOptions {
+  brokers: string[];
+  connection: ConnectionOptions;
+  topic: string;
+  log: Logger;
+  onRecord: RecordHandler;
+  /** Called after each fetch response has been handed over record by record. */
+  onBatchEnd?: () => void;
+  maxWaitMs?: number;
+  partitionMaxBytes?: number;
+  clientId?: string;
+}
+
+const LOG_APPEND_TIME = 0x08;
+const CONTROL = 0x20;
+
+export class TopicReader {
+  readonly topic: string;
+  readonly stats: ReaderStats = { messages: 0, bytes: 0, fetches: 0, fetchErrors: 0, missingTopic: 0 };
+  /** True once a fetch found every partition at its high watermark (nothing more to read right now). */
+  caughtUp = false;
+  private readonly consumer: Consumer;
+  private readonly o: TopicReaderOptions;
+  private offsets = new Map<number, bigint>();
+  private closed = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(o: TopicReaderOptions) {
+    this.o = o;
+    this.topic = o.topic;
+    this.consumer = new Consumer({
+      clientId: o.clientId ?? "histd",
+      groupId: `histd-${randomUUID()}`,
+      bootstrapBrokers: o.brokers,
+      ...o.connection,
+      retries: 1,
+      retryDelay: 250,
+      timeout: 10_000,
+    });
+  }
+
+  /** Lists per-partition offsets (-1n latest, -2n earliest, else a timestamp). */
+  private async listOffsets(timestamp: bigint): Promise<bigint[]> {
+    const m = await this.consumer.listOffsets({ topics: [this.topic], timestamp });
+    return m.get(this.topic) ?? [];
+  }
+
+  /**
+   * Positions every partition: at the high watermark without `startMs`, else at the first message at or after
+   * `startMs` (the high watermark when there is none), failing as just-bin-it does when that is the low watermark.
+   */
+  async seek(startMs?: number): Promise<void> {
+    const high = await this.listOffsets(-1n);
+    if (startMs === undefined) {
+      for (let p = 0; p < high.length; p++) this.offsets.set(p, high[p]);
+      return;
+    }
+    const low = await this.listOffsets(-2n);
+    const byTime = await this.consumer.listOffsetsWithTimestamps({
+      topics: [this.topic],
+      timestamp: BigInt(Math.floor(startMs)),
+    });
+    const found = byTime.get(this.topic);
+    for (let p = 0; p < high.length; p++) {
+      let off = found?.get(p)?.offset ?? -1n;
+      if (off < 0n) {
+        this.o.log.warning(
+          "Could not find corresponding offset for start time, so set position to latest message",
+        );
+        off = high[p];
+      }
+      if (off === low[p]) throw new TooOldTimeRequested();
+      this.offsets.set(p, off);
+    }
+  }
+
+  /** Starts the fetch loop (after seek). */
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake?.();
+    await this.loop?.catch(() => {});
+    await this.consumer.close(true).catch(() => {});
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    const ac = new AbortController();
+    this.wake = () => ac.abort();
+    await delay(ms, undefined, { signal: ac.signal }).catch(() => {});
+    this.wake = undefined;
+  }
+
+  /** Builds one fetch per leader for every partition at its next offset. */
+  private async fetchAll(): Promise<FetchResponse[]> {
+    const md = await this.consumer.metadata({ topics: [this.topic] });
+    const t = md.topics.get(this.topic);
+    if (!t) throw Object.assign(new Error(`Requested topic ${this.topic} not available`), { missing: true });
+    const byNode = new Map<number, { partition: number; fetchOffset: bigint }[]>();
+    for (let p = 0; p < t.partitionsCount; p++) {
+      if (!this.offsets.has(p)) {
+        // A partition added after the seek starts at its beginning.
+        this.offsets.set(p, 0n);
+      }
+      const leader = t.partitions[p]?.leader ?? -1;
+      let l = byNode.get(leader);
+      if (!l) byNode.set(leader, (l = []));
+      l.push({ partition: p, fetchOffset: this.offsets.get(p) as bigint });
+    }
+    const maxBytes = this.o.partitionMaxBytes ?? 16 << 20;
+    return Promise.all(
+      [...byNode].map(([node, parts]) =>
+        this.consumer.fetch({
+          node,
+          maxWaitTime: this.o.maxWaitMs ?? 100,
+          minBytes: 1,
+          maxBytes: maxBytes * parts.length,
+          topics: [
+            {
+              topicId: t.id,
+              partitions: parts.map((x) => ({
+                partition: x.partition,
+                fetchOffset: x.fetchOffset,
+                partitionMaxBytes: maxBytes,
+                currentLeaderEpoch: -1,
+                lastFetchedEpoch: -1,
+              })),
+            },
+          ],
+        }),
+      ),
+    );
+  }
+
+  /** Advances the offsets past what the responses hold; returns whether every partition is caught up. */
+  private advance(responses: FetchResponse[]): boolean {
+    let caughtUp = true;
+    for (const r of responses)
+      for (const t of r.responses)
+        for (const p of t.partitions) {
+          if (p.errorCode !== 0) {
+            this.stats.fetchErrors++;
+            caughtUp = false;
+            if (p.errorCode === 1) {
+              // OFFSET_OUT_OF_RANGE (data deleted under us): continue from the log start.
+              this.offsets.set(p.partitionIndex, p.logStartOffset >= 0n ? p.logStartOffset : 0n);
+            }
+            continue;
+          }
+          let next = this.offsets.get(p.partitionIndex) ?? 0n;
+          for (const b of p.records ?? []) {
+            const last = b.firstOffset + BigInt(b.lastOffsetDelta) + 1n;
+            if (last > next) next = last;
+          }
+          this.offsets.set(p.partitionIndex, next);
+          if (next < p.highWatermark) caughtUp = false;
+        }
+    return caughtUp;
+  }
+
+  private deliver(responses: FetchResponse[], from: Map<number, bigint>): void {
+    const onRecord = this.o.onRecord;
+    for (const r of responses)
+      for (const t of r.responses)
+        for (const p of t.partitions) {
+          if (p.errorCode !== 0 || !p.records) continue;
+          const start = from.get(p.partitionIndex) ?? 0n;
+          for (const b of p.records) {
+            if (b.attributes & CONTROL) continue;
+            const logAppend = (b.attributes & LOG_APPEND_TIME) !== 0;
+            const base = Number(b.firstTimestamp);
+            const firstOffset = b.firstOffset;
+            const skipBefore = start > firstOffset ? Number(start - firstOffset) : 0;
+            for (const rec of b.records) {
+              if (rec.offsetDelta < skipBefore || !rec.value) continue;
+              const ts = logAppend ? Number(b.maxTimestamp) : base + Number(rec.timestampDelta);
+              this.stats.messages++;
+              this.stats.bytes += rec.value.length;
+              onRecord(rec.value, ts, p.partitionIndex);
+            }
+          }
+        }
+    this.o.onBatchEnd?.();
+  }
+
+  private async run(): Promise<void> {
+    let pending: Promise<FetchResponse[]> | undefined;
+    let failures = 0;
+    while (!this.closed) {
+      try {
+        const from = new Map(this.offsets);
+        const responses = await (pending ?? this.fetchAll());
+        pending = undefined;
+        this.stats.fetches++;
+        const caughtUp = this.advance(responses);
+        // Pipelining: the next fetch starts before this one is histogrammed.
+        if (!this.closed) {
+          pending = this.fetchAll();
+          pending.catch(() => {});
+        }
+        this.deliver(responses, from);
+        this.caughtUp = caughtUp;
+        failures = 0;
+      } catch (e) {
+        pending = undefined;
+        if (this.closed) break;
+        failures++;
+        const missing = (e as { missing?: boolean }).missing === true;
+        if (missing) this.stats.missingTopic++;
+        else this.stats.fetchErrors++;
+        const msg = e instanceof Error ? e.message : String(e);
+        if (failures === 1 || failures % 20 === 0)
+          this.o.log.warning(`Topic ${this.topic}: ${missing ? msg : `fetch failed (${msg})`}; retrying`);
+        this.consumer.clearMetadata();
+        await this.sleep(Math.min(2000, 100 * failures));
+      }
+    }
+  }
+}
