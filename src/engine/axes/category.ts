@@ -137,4 +137,3 @@ export class StrCategoryAxis extends CategoryAxis<string> {
     return `StrCategory([${this.cats.map(pyStr).join(", ")}]${this.optsRepr()}${metadataRepr(this.metadata)})`;
   }
 }
-
