@@ -17,7 +17,8 @@ const HELP = `Usage: histd serve [options]        (also installed as haas-server
       --output-dir DIR    where flush/export write; destinations must stay inside (default: cwd)
       --tokens FILE       require 'authorization: Bearer <token>' with a token listed in FILE (one a line)
       --tls-cert FILE --tls-key FILE   serve TLS
-      --max-histograms N  (default 10000)    --max-bytes N  storage bytes over all histograms (default: no limit)`;
+      --max-histograms N  (default 10000)    --max-bytes N  storage bytes over all histograms (default: no limit)
+      --max-message-mib N largest request or response (default 512)`;
 
 function loadIr(arg: string): Histogram {
   const text = arg.startsWith("@") ? readFileSync(arg.slice(1), "utf8") : arg;
@@ -38,6 +39,7 @@ export async function runServe(argv: string[]): Promise<number> {
       "tls-key": { type: "string" },
       "max-histograms": { type: "string" },
       "max-bytes": { type: "string" },
+      "max-message-mib": { type: "string", default: "512" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -70,6 +72,7 @@ export async function runServe(argv: string[]): Promise<number> {
     tls: o["tls-cert"] ? { cert: o["tls-cert"], key: o["tls-key"]! } : undefined,
     maxHistograms: o["max-histograms"] ? Number(o["max-histograms"]) : undefined,
     maxBytes: o["max-bytes"] ? Number(o["max-bytes"]) : undefined,
+    maxMessageBytes: Number(o["max-message-mib"]) * 1024 * 1024,
   });
   log.info(
     `Histogram server started, listening on ${o.host}:${s.port} with max_workers=${Number(o["max-workers"])}`,

@@ -49,6 +49,8 @@ export interface ServeOptions {
   tls?: { cert: string; key: string };
   maxHistograms?: number;
   maxBytes?: number;
+  /** Largest message received or sent (default 512 MiB, as the seed). */
+  maxMessageBytes?: number;
 }
 
 export interface RunningServer {
@@ -66,8 +68,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     registry: new Registry(opts.maxHistograms, opts.maxBytes),
   });
   const server = new grpc.Server({
-    "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
-    "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+    "grpc.max_receive_message_length": opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,
+    "grpc.max_send_message_length": opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,
   });
   const { seed, haas, v1 } = services();
   if (opts.seedHistogram) {
