@@ -105,6 +105,12 @@ export class TopicReader {
     }
   }
 
+  /** Positions every partition at its log start (tools and benchmarks). */
+  async seekToBeginning(): Promise<void> {
+    const low = await this.listOffsets(-2n);
+    for (let p = 0; p < low.length; p++) this.offsets.set(p, low[p]);
+  }
+
   /** Starts the fetch loop (after seek). */
   start(): void {
     this.loop ??= this.run();

@@ -1,0 +1,191 @@
+// npm run bench:kafka [-- --json] [--messages N]: ev44 messages of 12,400 events (pixel ids over 1M pixels,
+// ToF 0-71 ms) pre-produced to a 2-partition topic on a real broker; then (1) a plain reader that only reads the
+// bytes (the bound), (2) decode+fill from memory, (3) histd end to end into a hist1d, a hist2d and a dethist of
+// one config until the published sums equal the events produced.
+import { parseArgs } from "node:util";
+import { Producer } from "@platformatic/kafka";
+import { decodeEvents, encodeEv44 } from "../src/formats/flatbuffers/index.ts";
+import { createHistogram } from "../src/kafka/histograms.ts";
+import { silentLogger } from "../src/kafka/log.ts";
+import { Service } from "../src/kafka/service.ts";
+import { TopicReader } from "../src/kafka/topic-reader.ts";
+import { createTopics } from "../test/kafka/jbi-support.ts";
+import { startBroker } from "../test/support/kafka-broker.ts";
+
+const { values } = parseArgs({ options: { json: { type: "boolean" }, messages: { type: "string" } } });
+const N = Number(values.messages ?? 1500);
+const E = 12_400;
+const out = (o: Record<string, unknown>) => console.log(values.json ? JSON.stringify(o) : o);
+
+const broker = await startBroker();
+const conn = { bootstrapBrokers: [broker.bootstrap] };
+try {
+  await createTopics(conn, ["bench", "cmd", "o1", "o2", "o3"]);
+  await createTopics(conn, ["bench_events"], 2);
+  let s = 1;
+  const rnd = () => (s = (s * 48271) % 2147483647) / 2147483647;
+  const msgs: Buffer[] = [];
+  for (let i = 0; i < 64; i++) {
+    const tof = Int32Array.from({ length: E }, () => Math.floor(rnd() * 71_000_000));
+    const pix = Int32Array.from({ length: E }, () => Math.floor(rnd() * 1_000_000));
+    const b = encodeEv44({
+      sourceName: "bench",
+      messageId: BigInt(i),
+      referenceTime: BigInt64Array.of(BigInt(Date.now()) * 1_000_000n),
+      referenceTimeIndex: Int32Array.of(0),
+      timeOfFlight: tof,
+      pixelId: pix,
+    });
+    msgs.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  }
+  const t0 = Date.now();
+  const producer = new Producer({ clientId: "bench", ...conn, acks: 1 });
+  await producer.send({
+    messages: [
+      { topic: "bench_events", value: msgs[0], partition: 0, timestamp: BigInt(t0 - 60_000) },
+      { topic: "bench_events", value: msgs[0], partition: 1, timestamp: BigInt(t0 - 60_000) },
+    ],
+  });
+  for (let i = 0; i < N; i += 32)
+    await producer.send({
+      messages: Array.from({ length: Math.min(32, N - i) }, (_, k) => ({
+        topic: "bench_events",
+        value: msgs[(i + k) % 64],
+        partition: (i + k) % 2,
+        timestamp: BigInt(t0),
+      })),
+    });
+  await producer.close();
+  const total = N * E;
+
+  // (1) the bound: a reader that only counts bytes.
+  let n = 0;
+  let tA = performance.now();
+  const plain = new TopicReader({
+    brokers: conn.bootstrapBrokers,
+    connection: {},
+    topic: "bench_events",
+    log: silentLogger,
+    onRecord: () => {
+      n++;
+    },
+  });
+  await plain.seekToBeginning();
+  plain.start();
+  while (n < N + 2) await new Promise((r) => setTimeout(r, 5));
+  const plainS = (performance.now() - tA) / 1000;
+  await plain.close();
+  const bound = total / plainS;
+
+  // (2) decode + fill from memory.
+  const specs = [
+    { type: "hist1d" as const, tofRange: [0, 71_000_000] as [number, number], numBins: 1000 },
+    {
+      type: "hist2d" as const,
+      tofRange: [0, 71_000_000] as [number, number],
+      detRange: [0, 1_000_000] as [number, number],
+      numBins: [100, 100] as [number, number],
+    },
+    {
+      type: "dethist" as const,
+      tofRange: [0, 0] as [number, number],
+      detRange: [0, 1_000_000] as [number, number],
+      numBins: 1,
+      width: 1000,
+      height: 1000,
+    },
+  ].map((x) => ({
+    width: 0,
+    height: 0,
+    leftEdges: [],
+    topic: "o",
+    dataTopics: ["bench_events"],
+    dataBrokers: [broker.bootstrap],
+    source: "",
+    id: "",
+    ...x,
+  }));
+  const hs = specs.map(createHistogram);
+  tA = performance.now();
+  for (let i = 0; i < 400; i++) {
+    const ev = decodeEvents(msgs[i % 64]);
+    if (ev.schema !== "ev44") continue;
+    for (const h of hs) h.add(ev.timeOfFlight, ev.pixelId);
+  }
+  const fillRate = (400 * E) / ((performance.now() - tA) / 1000);
+
+  // (3) end to end.
+  const service = new Service(
+    {
+      brokers: [broker.bootstrap],
+      configTopic: "cmd",
+      simulationMode: false,
+      logLevel: 4,
+      oneShotPlot: false,
+    },
+    silentLogger,
+  );
+  await service.start();
+  const late: number[] = [];
+  const done = 0;
+  let tEnd = 0;
+  service.onPublish = (view, info) => {
+    late.push(Date.now() % 500 > 250 ? 0 : Date.now() % 500);
+    const sum = JSON.parse(info).sum as number;
+    if (view.shape.length === 1 && sum >= total && !tEnd) tEnd = performance.now();
+    void done;
+  };
+  const topics = ["o1", "o2", "o3"];
+  const cfg = {
+    cmd: "config",
+    input_schema: "ev44",
+    output_schema: "hs01",
+    start: t0,
+    histograms: [
+      {
+        type: "hist1d",
+        data_brokers: [broker.bootstrap],
+        data_topics: ["bench_events"],
+        tof_range: [0, 71_000_000],
+        num_bins: 1000,
+        topic: topics[0],
+      },
+      {
+        type: "hist2d",
+        data_brokers: [broker.bootstrap],
+        data_topics: ["bench_events"],
+        tof_range: [0, 71_000_000],
+        det_range: [0, 1_000_000],
+        num_bins: [100, 100],
+        topic: topics[1],
+      },
+      {
+        type: "dethist",
+        data_brokers: [broker.bootstrap],
+        data_topics: ["bench_events"],
+        det_range: [0, 1_000_000],
+        width: 1000,
+        height: 1000,
+        topic: topics[2],
+      },
+    ],
+  };
+  tA = performance.now();
+  await service.handle(JSON.parse(JSON.stringify(cfg)));
+  while (!tEnd) await new Promise((r) => setTimeout(r, 20));
+  const e2e = total / ((tEnd - tA) / 1000);
+  await service.close();
+  late.sort((a, b) => a - b);
+  out({
+    bench: "kafka",
+    messages: N,
+    events: total,
+    events_per_s: Math.round(e2e),
+    bound_events_per_s: Math.round(bound),
+    decode_fill_events_per_s: Math.round(fillRate),
+    ratio_to_bound: Number((e2e / bound).toFixed(3)),
+    publish_latency_p99_ms: late[Math.floor(late.length * 0.99)] ?? 0,
+  });
+} finally {
+  await broker.stop();
+}
