@@ -74,10 +74,8 @@ print(json.dumps({"ok": bool(ok), "sum": float(local.sum(flow=True).value), "got
   );
   assert.equal(py.ok, true, JSON.stringify(py));
   const snap = await client.snapshot("ex");
-  assert.equal(
-    snap.storage.fields[0].reduce((a, b) => a + b, 0),
-    py.sum,
-  );
+  // Summation order differs from hist's; the cells themselves were compared exactly above.
+  assert.ok(Math.abs(snap.storage.fields[0].reduce((a, b) => a + b, 0) - py.sum) < 1e-6);
   const stats = await client.stats();
   assert.equal(stats.histograms, 1);
 });
