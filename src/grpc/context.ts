@@ -21,6 +21,9 @@ export class Stats {
   fills = 0;
   entries = 0;
   receivedBytes = 0;
+  /** Seconds spent decoding request messages (protobuf) and in fill handlers (array decoding + binning). */
+  decodeSeconds = 0;
+  fillSeconds = 0;
 
   count(method: string, status: string): void {
     const k = `${method}\t${status}`;

@@ -108,9 +108,11 @@ export function seedHandlers(ctx: ServerContext, entry: Entry): grpc.UntypedServ
     "Histogrammer/fill",
     async (call) => {
       try {
+        const t0 = performance.now();
         const { values, bytes } = decodeKwargs(call.request.kwargs ?? {}, "none");
         await entry.run(() => {
           entry.hist.fillNamed(values);
+          ctx.stats.fillSeconds += (performance.now() - t0) / 1000;
           entry.fills++;
           entry.changed();
         });

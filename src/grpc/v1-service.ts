@@ -340,8 +340,11 @@ export function v1Handlers(ctx: ServerContext): grpc.UntypedServiceImplementatio
       return info(e);
     }),
     Fill: unary<PbFill, unknown>(ctx, M("Fill"), async (call, owner) => {
+      const t0 = performance.now();
       const p = prepareFill(ctx, call.request, owner);
-      return applyFill(ctx, p);
+      const r = await applyFill(ctx, p);
+      stats.fillSeconds += (performance.now() - t0) / 1000;
+      return r;
     }),
     FillMany: unary<{ fills: PbFill[] }, unknown>(ctx, M("FillMany"), async (call, owner) => {
       const prepared = call.request.fills.map((f, i) => {
@@ -396,6 +399,8 @@ export function v1Handlers(ctx: ServerContext): grpc.UntypedServiceImplementatio
         entries: stats.entries,
         received_bytes: stats.receivedBytes,
         uptime_s: (Date.now() - stats.started) / 1000,
+        decode_seconds: stats.decodeSeconds,
+        fill_seconds: stats.fillSeconds,
       };
     }),
     Watch: (

@@ -1,7 +1,10 @@
 // histd.v1 through the project's Python client, and the later HaaS protocol from a client compiled from the
 // spec; every histogram is compared with boost-histogram/hist filled locally in Python on the same arrays.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { after, before, test } from "node:test";
+import { repoRoot } from "../support/python.ts";
 import { runPy, type ServerProcess, startServer } from "./support.ts";
 
 let server: ServerProcess;
@@ -29,4 +32,18 @@ test("histd.v1 with histd_client: fills, fill ids, dense, snapshots, files, erro
 test("HaaS HistogrammerService (Init/Fill/SnapShot/Flush, Blosc arrays) from a spec-compiled client", async () => {
   const r = await runPy<{ ok: boolean }>("haas_client.py", [server.address, server.outputDir]);
   assert.equal(r.ok, true);
+});
+
+test("the Python client ships the same histd.v1 proto as the server", () => {
+  const a = readFileSync(resolve(repoRoot, "proto/histd/v1/histd.proto"), "utf8");
+  const b = readFileSync(
+    resolve(repoRoot, "python/histd_client/histd_client/proto/histd/v1/histd.proto"),
+    "utf8",
+  );
+  assert.equal(b, a, "copy proto/histd/v1/histd.proto into python/histd_client/histd_client/proto/histd/v1/");
+  const seed = readFileSync(resolve(repoRoot, "proto/seed.proto"), "utf8");
+  assert.equal(
+    readFileSync(resolve(repoRoot, "python/histd_client/histd_client/proto/seed.proto"), "utf8"),
+    seed,
+  );
 });

@@ -227,7 +227,7 @@ class Client:
         r = self._rpc("Stats", protos.StatsRequest())
         out: dict[str, Any] = {
             k: getattr(r, k)
-            for k in ("histograms", "bytes", "total_histograms", "total_bytes", "fills", "entries", "received_bytes", "uptime_s")
+            for k in ("histograms", "bytes", "total_histograms", "total_bytes", "fills", "entries", "received_bytes", "uptime_s", "decode_seconds", "fill_seconds")
         }
         out["rpcs"] = {(c.method, c.status): c.count for c in r.rpcs}
         return out
@@ -282,13 +282,17 @@ class RemoteHist:
         protos, _ = _pb()
         codec = self.client.compression if codec is None else codec
         view = local.view(flow=True)
-        stype = bh.serialization.to_uhi(local.__class__(*local.axes, storage=local.storage_type()))["storage"]["type"]
-        keys = _STORAGE_KEYS[stype]
-        if stype in ("int", "double"):
-            arrays = [np.asarray(view, dtype="<f8")]
-        else:
+        st = local.storage_type
+        if issubclass(st, bh.storage.Weight):
+            keys = _STORAGE_KEYS["weighted"]
+            arrays = [view["value"], view["variance"]]
+        elif issubclass(st, (bh.storage.Mean, bh.storage.WeightedMean)):
             ir = bh.serialization.to_uhi(local)["storage"]
+            keys = _STORAGE_KEYS[ir["type"]]
             arrays = [np.asarray(ir[k], dtype="<f8") for k in keys]
+        else:
+            keys = _STORAGE_KEYS["double"]
+            arrays = [np.asarray(view, dtype="<f8")]
         storage = {k: encode_array(a, codec) for k, a in zip(keys, arrays, strict=True)}
         req = protos.FillRequest(hist_id=self.hist_id, fill_id=fill_id or "", dense=protos.DenseFill(storage=storage))
         return self.client._rpc("Fill", req)

@@ -36,11 +36,11 @@ import seedspec_pb2_grpc as pb_grpc  # noqa: E402
 DT = {np.dtype("<f4"): 0, np.dtype("<f8"): 1, np.dtype("<i4"): 2, np.dtype("<i8"): 3}
 
 
-def stub(address: str, max_len: int = 1 << 29):
+def stub(address: str, max_len: int = 1 << 29, compression=grpc.Compression.Gzip):
     ch = grpc.insecure_channel(
         address,
         options=[("grpc.max_send_message_length", max_len), ("grpc.max_receive_message_length", max_len)],
-        compression=grpc.Compression.Gzip,
+        compression=compression,
     )
     return pb_grpc.HistogrammerStub(ch)
 
