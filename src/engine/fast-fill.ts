@@ -7,6 +7,7 @@
 import type { Axis } from "./axes/axis.ts";
 import { DROP } from "./axes/axis.ts";
 import { IntegerAxis } from "./axes/integer.ts";
+import { NumpyRegularAxis } from "./axes/numpy-regular.ts";
 import { RegularAxis } from "./axes/regular.ts";
 import { VariableAxis } from "./axes/variable.ts";
 import type { Column } from "./columns.ts";
@@ -20,15 +21,49 @@ function lit(x: number): string {
 }
 
 /** How a kernel reads one axis' column: binned inline from raw values, or positions computed per chunk. */
-type Input =
-  | { kind: "regular" | "integer" | "variable"; axis: Axis; raw: ArrayLike<number> }
-  | { kind: "pos"; axis: Axis };
+type InlineKind = "regular" | "integer" | "variable" | "numpy";
+type Input = { kind: InlineKind; axis: Axis; raw: ArrayLike<number> } | { kind: "pos"; axis: Axis };
 
-function inlineKind(a: Axis): "regular" | "integer" | "variable" | undefined {
+function inlineKind(a: Axis): InlineKind | undefined {
   if (a instanceof RegularAxis && !a.transform && !a.circular) return "regular";
   if (a instanceof IntegerAxis && !a.circular) return "integer";
   if (a instanceof VariableAxis && !a.circular) return "variable";
+  if (a instanceof NumpyRegularAxis) return "numpy";
   return undefined;
+}
+
+/** Edges of the inline axes, per axis: only growing axes change their edges, and those never fill inline. */
+const edgeCache = new WeakMap<Axis, Float64Array>();
+const scaleCache = new WeakMap<Float64Array, number | undefined>();
+
+function inlineEdges(a: Axis): Float64Array {
+  let e = edgeCache.get(a);
+  if (!e) {
+    e = (a as VariableAxis | NumpyRegularAxis).edges();
+    edgeCache.set(a, e);
+  }
+  return e;
+}
+
+/** bins / (e[n] - e[0]) when every edge's arithmetic guess is within one bin of its index, so a guess corrected
+ * by a short walk finds the bin faster than a binary search (linspace edges); undefined for other edges. */
+function uniformScale(e: Float64Array): number | undefined {
+  const n = e.length - 1;
+  if (scaleCache.has(e)) return scaleCache.get(e);
+  const s = computeScale(e, n);
+  scaleCache.set(e, s);
+  return s;
+}
+
+function computeScale(e: Float64Array, n: number): number | undefined {
+  if (n < 8) return undefined;
+  const s = n / (e[n] - e[0]);
+  if (!Number.isFinite(s) || s <= 0) return undefined;
+  for (let i = 0; i <= n; i++) {
+    const g = Math.trunc((e[i] - e[0]) * s);
+    if (!(Math.abs(g - i) <= 1)) return undefined;
+  }
+  return s;
 }
 
 /** Source of position p<k> for entry i, with `continue` when the entry has no cell on this axis. */
@@ -55,8 +90,33 @@ function axisCode(inp: Input, k: number): string {
       const p${k} = z${k} < ${a.size} ? (z${k} >= 0 ? (z${k} + ${uf}) | 0 : ${under}) : ${over};
       ${skip}`;
   }
+  if (inp.kind === "numpy") {
+    // NumpyRegularAxis.index, verbatim: numpy's guess from (x - lower) / (upper - lower) * bins, corrected by one.
+    const r = a as NumpyRegularAxis;
+    const n = a.size;
+    return `let p${k} = -1;
+      { const v = x${k}[i];
+        if (v >= ${lit(r.lower)} && v <= ${lit(r.upper)}) {
+          let b = Math.trunc(((v - ${lit(r.lower)}) / ${lit(r.upper - r.lower)}) * ${n});
+          if (b === ${n}) b--;
+          if (v < e${k}[b]) b--;
+          if (v >= e${k}[b + 1] && b !== ${n - 1}) b++;
+          p${k} = b; } }
+      if (p${k} < 0) continue;`;
+  }
   const n = a.size;
   const top = a.overflow ? over : n - 1 + uf;
+  const scale = uniformScale(inlineEdges(a));
+  if (scale !== undefined)
+    // Exact for any increasing edges: the walk stops at the bin with e[b] <= v < e[b + 1].
+    return `let p${k} = ${over};
+    { const v = x${k}[i];
+      if (v >= e${k}[0]) {
+        if (v < e${k}[${n}]) { let b = ((v - e${k}[0]) * ${lit(scale)}) | 0; if (b > ${n - 1}) b = ${n - 1};
+          while (v < e${k}[b]) b--; while (v >= e${k}[b + 1]) b++; p${k} = b + ${uf}; }
+        else if (v === e${k}[${n}]) p${k} = ${top};
+      } else if (v < e${k}[0]) p${k} = ${under}; }
+    ${skip}`;
   return `let p${k} = ${over};
     { const v = x${k}[i];
       if (v >= e${k}[0]) {
@@ -108,7 +168,7 @@ function buildKernel(
     .map((inp, k) =>
       inp.kind === "pos"
         ? `const q${k} = cols[${k}];`
-        : inp.kind === "variable"
+        : inp.kind === "variable" || inp.kind === "numpy"
           ? `const x${k} = cols[${k}][0], e${k} = cols[${k}][1];`
           : `const x${k} = cols[${k}];`,
     )
@@ -190,8 +250,8 @@ export function fastFill(plan: FillPlan, storage: Storage): boolean {
   const [c0, c1] = storage.fields;
   const wArray = weighting === "array" ? rawNumbers(raws[axes.length]) : undefined;
   const fixed = inputs.map((inp) =>
-    inp.kind === "variable"
-      ? [inp.raw, (inp.axis as VariableAxis).edges()]
+    inp.kind === "variable" || inp.kind === "numpy"
+      ? [inp.raw, inlineEdges(inp.axis)]
       : inp.kind === "pos"
         ? undefined
         : inp.raw,

@@ -1,7 +1,16 @@
-// just-bin-it's four histogram types (hist1d, hist2d, dethist, roihist) with its exact numpy / fast_histogram
-// binning, shapes, data layouts, edges and dtypes (just-bin-it.md §3). Counts live in a Float64Array in
-// the layout that is cheapest to fill; `data()` returns the published C-order array.
-import { fill1d, fill1dFiltered, fill2d, fillPixels, type NumpyAxis, numpyAxis } from "./binning.ts";
+// just-bin-it's four histogram types (hist1d, hist2d, dethist, roihist) as engine histograms (just-bin-it.md §3):
+// each counts in an engine `Histogram` whose axes bin exactly as just-bin-it's numpy / fast_histogram calls do,
+// and `view()` lays the counts out as just-bin-it publishes them (shapes, edges, dtypes).
+//  - hist1d: NumpyRegularAxis (np.histogram(range=, bins=)), int storage.
+//  - hist1d + det_range: VariableAxis(linspace) x VariableAxis(linspace) without flow (np.histogram2d, which is
+//    histogramdd: searchsorted side='right', the last edge moved into the last bin), projected onto ToF.
+//  - hist2d: the same 2-D histogram, published whole.
+//  - dethist: fast_histogram.histogram1d(ids, range=(first, first + w*h), bins=w*h) is half-open with
+//    bin = int((id - first) * (w*h / (w*h))) = id - first for integer ids: IntegerAxis(first, first + w*h)
+//    without flow; published in just-bin-it's (width, height) layout.
+//  - roihist: np.histogram(ids, bins=edges) over the ROI edge list (masked gap bins): VariableAxis without flow.
+import { Histogram, IntegerAxis, NumpyRegularAxis, project, VariableAxis } from "../engine/index.ts";
+import { detImage, numpyEdges, roiBins } from "./binning.ts";
 import type { HistogramSpec } from "./config-commands.ts";
 
 export type Ids = Int32Array | Uint32Array;
@@ -18,28 +27,33 @@ export interface HistogramView {
   intData: boolean;
 }
 
+const noFlow = { underflow: false, overflow: false };
+const empty = new Int32Array(0);
+
 export abstract class JbiHistogram {
   readonly id: string;
   readonly topic: string;
   /** "" means every source. */
   readonly source: string;
   readonly type: string;
-  protected counts: Float64Array;
-  protected constructor(spec: HistogramSpec, cells: number) {
+  /** The engine histogram that counts. */
+  readonly hist: Histogram;
+  protected constructor(spec: HistogramSpec, hist: Histogram) {
     this.id = spec.id;
     this.topic = spec.topic;
     this.source = spec.source.trim() === "" ? "" : spec.source;
     this.type = spec.type;
-    this.counts = new Float64Array(cells);
+    this.hist = hist;
   }
   /** Whether events of this source are histogrammed (exact match; empty or whitespace means all). */
   accepts(source: string): boolean {
     return this.source === "" || this.source === source;
   }
-  abstract add(tof: Ids, det: Ids | undefined): void;
+  /** Fills one message's events into `into` (this histogram's own by default; a worker's partial copy otherwise). */
+  abstract add(tof: Ids, det: Ids | undefined, into?: Histogram): void;
   abstract view(): HistogramView;
   clear(): void {
-    this.counts.fill(0);
+    this.hist.reset();
   }
   /** Total counts, as numpy's data.sum(). */
   sum(): number {
@@ -48,73 +62,117 @@ export abstract class JbiHistogram {
     for (let i = 0; i < c.length; i++) s += c[i];
     return s;
   }
-  /** Counts in fill layout (for merging partial fills). */
-  get raw(): Float64Array {
-    return this.counts;
+  /** The engine storage's counts (no flow bins exist on these axes). */
+  get counts(): Float64Array {
+    return this.hist.storage.fields[0];
+  }
+  /** An empty histogram with the same axes and storage, for partial fills. */
+  emptyCopy(): Histogram {
+    const h = this.hist.clone();
+    h.reset();
+    return h;
   }
 }
 
-const empty = new Int32Array(0);
+/** ToF and detector columns of the same length (a detector array of another length is numpy's error: dropped). */
+function pair(tof: Ids, det: Ids | undefined): [Ids, Ids] | undefined {
+  const d = det ?? empty;
+  if (d.length !== tof.length) return undefined;
+  return [tof, d];
+}
 
 export class Hist1d extends JbiHistogram {
-  readonly tof: NumpyAxis;
-  readonly det: NumpyAxis | undefined;
+  readonly bins: number;
+  readonly edges: Float64Array;
+  readonly filtered: boolean;
+  private readonly out: Float64Array;
   constructor(spec: HistogramSpec) {
     const nb = spec.numBins;
     // np.histogram with a 2-list `bins` treats it as explicit edges: one closed bin [a, b]; with det_range
     // histogram2d reads it as (tof bins, det bins). just-bin-it.md §3.2 (a quirk, reproduced).
-    let tof: NumpyAxis;
-    let det: NumpyAxis | undefined;
-    if (Array.isArray(nb)) {
-      if (spec.detRange) {
-        tof = numpyAxis(nb[0], spec.tofRange[0], spec.tofRange[1]);
-        det = numpyAxis(nb[1], spec.detRange[0], spec.detRange[1]);
-      } else tof = numpyAxis(1, nb[0], nb[1]);
+    let hist: Histogram;
+    let edges: Float64Array;
+    if (spec.detRange) {
+      const [nx, ny] = Array.isArray(nb) ? nb : [nb, nb];
+      edges = numpyEdges(nx, spec.tofRange[0], spec.tofRange[1]);
+      const det = numpyEdges(ny, spec.detRange[0], spec.detRange[1]);
+      hist = new Histogram([new VariableAxis(edges, noFlow), new VariableAxis(det, noFlow)], {
+        storage: "double",
+      });
     } else {
-      tof = numpyAxis(nb, spec.tofRange[0], spec.tofRange[1]);
-      if (spec.detRange) det = numpyAxis(nb, spec.detRange[0], spec.detRange[1]);
+      const [n, lo, hi] = Array.isArray(nb) ? [1, nb[0], nb[1]] : [nb, spec.tofRange[0], spec.tofRange[1]];
+      edges = numpyEdges(n, lo, hi);
+      hist = new Histogram([new NumpyRegularAxis(n, lo, hi)], { storage: "int" });
     }
-    super(spec, tof.bins);
-    this.tof = tof;
-    this.det = det;
+    super(spec, hist);
+    this.bins = edges.length - 1;
+    this.edges = edges;
+    this.filtered = spec.detRange !== undefined;
+    this.out = new Float64Array(this.bins);
   }
-  add(tof: Ids, det: Ids | undefined): void {
-    if (this.det) fill1dFiltered(this.tof, this.det, tof, det ?? empty, this.counts);
-    else fill1d(this.tof, tof, this.counts);
+  add(tof: Ids, det: Ids | undefined, into: Histogram = this.hist): void {
+    if (!this.filtered) {
+      into.fill([tof]);
+      return;
+    }
+    const p = pair(tof, det);
+    if (p) into.fill(p);
   }
   view(): HistogramView {
-    return {
-      shape: [this.tof.bins],
-      edges: [this.tof.edges],
-      data: this.counts,
-      intData: this.det === undefined,
-    };
+    let data = this.counts;
+    if (this.filtered) {
+      // histogram2d(...).sum(axis=1): the projection onto ToF.
+      data = this.out;
+      data.set(project(this.hist, [0]).storage.fields[0]);
+    }
+    return { shape: [this.bins], edges: [this.edges], data, intData: !this.filtered };
   }
 }
 
 export class Hist2d extends JbiHistogram {
-  readonly tof: NumpyAxis;
-  readonly det: NumpyAxis;
+  readonly tof: Float64Array;
+  readonly det: Float64Array;
   constructor(spec: HistogramSpec) {
     const [nx, ny] = Array.isArray(spec.numBins) ? spec.numBins : [spec.numBins, spec.numBins];
     const dr = spec.detRange ?? [0, 0];
-    const tof = numpyAxis(nx, spec.tofRange[0], spec.tofRange[1]);
-    const det = numpyAxis(ny, dr[0], dr[1]);
-    super(spec, tof.bins * det.bins);
+    const tof = numpyEdges(nx, spec.tofRange[0], spec.tofRange[1]);
+    const det = numpyEdges(ny, dr[0], dr[1]);
+    super(
+      spec,
+      new Histogram([new VariableAxis(tof, noFlow), new VariableAxis(det, noFlow)], { storage: "double" }),
+    );
     this.tof = tof;
     this.det = det;
   }
-  add(tof: Ids, det: Ids | undefined): void {
-    fill2d(this.tof, this.det, tof, det ?? empty, this.counts);
+  add(tof: Ids, det: Ids | undefined, into: Histogram = this.hist): void {
+    const p = pair(tof, det);
+    if (p) into.fill(p);
   }
   view(): HistogramView {
     return {
-      shape: [this.tof.bins, this.det.bins],
-      edges: [this.tof.edges, this.det.edges],
+      shape: [this.tof.length - 1, this.det.length - 1],
+      edges: [this.tof, this.det],
       data: this.counts,
       intData: false,
     };
   }
+}
+
+/**
+ * ev42's uint32 ids as int32 for the integer axis (which takes 32-bit signed integers only). Ids from 2^31 wrap to
+ * negative values; with a non-negative first pixel those stay outside the image as the real ids are, otherwise they
+ * are removed first.
+ */
+function asInt32(det: Ids, first: number): Int32Array {
+  if (det instanceof Int32Array) return det;
+  const wrapped = new Int32Array(det.buffer, det.byteOffset, det.length);
+  if (first >= 0) return wrapped;
+  let big = 0;
+  for (let i = 0; i < det.length; i++) if (det[i] > 0x7fffffff) big++;
+  if (big === 0) return wrapped;
+  const out = new Int32Array(det.length - big);
+  for (let i = 0, k = 0; i < det.length; i++) if (det[i] <= 0x7fffffff) out[k++] = det[i];
+  return out;
 }
 
 function arange(n: number): Float64Array {
@@ -127,33 +185,34 @@ function arange(n: number): Float64Array {
 export class DetHist extends JbiHistogram {
   readonly width: number;
   readonly height: number;
-  readonly lo: number;
-  readonly hi: number;
-  private out: Float64Array;
+  private readonly first: number;
+  private readonly out: Float64Array;
   constructor(spec: HistogramSpec) {
     const w = spec.width;
     const h = spec.height;
     if (!Number.isInteger(w) || !Number.isInteger(h))
       throw new TypeError("'float' object cannot be interpreted as an integer");
-    super(spec, w * h);
+    // det_range[1] is ignored and recomputed as first + w*h. For integer ids, `first <= id < first + w*h` and
+    // int(id - first) are `ceil(first) <= id < ceil(first) + w*h` and id - ceil(first) (exact for integer first).
+    const first = Math.ceil((spec.detRange ?? [0, 0])[0]);
+    super(spec, new Histogram([new IntegerAxis(first, first + w * h, noFlow)], { storage: "double" }));
     this.width = w;
     this.height = h;
-    const lo = (spec.detRange ?? [0, 0])[0];
-    this.lo = lo;
-    this.hi = lo + w * h;
+    this.first = first;
     this.out = new Float64Array(w * h);
   }
-  add(_tof: Ids, det: Ids | undefined): void {
-    if (det) fillPixels(this.lo, this.hi, this.width * this.height, det, this.counts);
+  add(_tof: Ids, det: Ids | undefined, into: Histogram = this.hist): void {
+    if (det) into.fill([asInt32(det, this.first)]);
   }
   view(): HistogramView {
     const w = this.width;
     const h = this.height;
-    const c = this.counts;
-    const out = this.out;
-    // Pixel p = y*w + x goes to out[x*h + y].
-    for (let y = 0, p = 0; y < h; y++) for (let x = 0; x < w; x++, p++) out[x * h + y] = c[p];
-    return { shape: [w, h], edges: [arange(w + 1), arange(h + 1)], data: out, intData: false };
+    return {
+      shape: [w, h],
+      edges: [arange(w + 1), arange(h + 1)],
+      data: detImage(this.counts, w, h, this.out),
+      intData: false,
+    };
   }
 }
 
@@ -161,47 +220,46 @@ export class DetHist extends JbiHistogram {
 export class RoiHist extends JbiHistogram {
   readonly width: number;
   readonly rows: number;
-  private readonly first: number;
-  /** id - first -> output cell, or -1. */
-  private readonly lut: Int32Array;
+  /** Engine bin -> published cell, or -1 for a masked bin. */
+  private readonly cell: Int32Array;
+  private readonly out: Float64Array;
   constructor(spec: HistogramSpec) {
     const w = spec.width;
     const left = spec.leftEdges;
     if (!Number.isInteger(w)) throw new TypeError("'float' object cannot be interpreted as an integer");
     const rows = left.length;
-    super(spec, w * rows);
+    if (w < 1 || rows === 0) throw new RangeError("empty ROI");
     // numpy requires the internal edge list to increase: rows strictly increasing and not overlapping.
     for (let r = 0; r < rows; r++) {
       if (!Number.isInteger(left[r])) throw new TypeError("left_edges must be integers");
       if (r > 0 && left[r] < left[r - 1] + w) throw new RangeError("`bins` must increase monotonically");
     }
-    if (w < 1 || rows === 0) throw new RangeError("empty ROI");
+    const { edges, cell } = roiBins(left, w);
+    super(spec, new Histogram([new VariableAxis(edges, noFlow)], { storage: "int" }));
     this.width = w;
     this.rows = rows;
-    this.first = left[0];
-    const span = left[rows - 1] + w - this.first;
-    this.lut = new Int32Array(span).fill(-1);
-    for (let r = 0; r < rows; r++)
-      for (let x = 0; x < w; x++) this.lut[left[r] + x - this.first] = x * rows + r;
+    this.cell = cell;
+    this.out = new Float64Array(w * rows);
   }
-  add(_tof: Ids, det: Ids | undefined): void {
-    if (!det) return;
-    const lut = this.lut;
-    const span = lut.length;
-    const first = this.first;
-    const c = this.counts;
-    for (let k = 0; k < det.length; k++) {
-      const p = det[k] - first;
-      if (p >= 0 && p < span) {
-        const cell = lut[p];
-        if (cell >= 0) c[cell]++;
-      }
-    }
+  add(_tof: Ids, det: Ids | undefined, into: Histogram = this.hist): void {
+    if (det) into.fill([det]);
   }
   view(): HistogramView {
+    const c = this.counts;
+    const out = this.out;
+    const cell = this.cell;
+    for (let b = 0; b < cell.length; b++) if (cell[b] >= 0) out[cell[b]] = c[b];
     const xs = BigInt64Array.from({ length: this.width }, (_, i) => BigInt(i));
     const ys = BigInt64Array.from({ length: this.rows }, (_, i) => BigInt(i));
-    return { shape: [this.width, this.rows], edges: [xs, ys], data: this.counts, intData: false };
+    return { shape: [this.width, this.rows], edges: [xs, ys], data: out, intData: false };
+  }
+  /** The published counts sum (masked bins excluded). */
+  override sum(): number {
+    const c = this.counts;
+    const cell = this.cell;
+    let s = 0;
+    for (let b = 0; b < cell.length; b++) if (cell[b] >= 0) s += c[b];
+    return s;
   }
 }
 

@@ -142,6 +142,86 @@ describe("binning equals numpy's", () => {
   });
 });
 
+describe("the histograms are engine histograms", () => {
+  it("hist1d NumpyRegularAxis (int), hist1d+det_range and hist2d VariableAxis x VariableAxis, dethist IntegerAxis, roihist VariableAxis, all without flow", () => {
+    const kinds = (s: HistogramSpec) =>
+      createHistogram(s).hist.axes.map(
+        (a) => `${a.constructor.name}${a.underflow || a.overflow ? "+flow" : ""}`,
+      );
+    assert.deepEqual(kinds(spec({ type: "hist1d", tofRange: [0, 10], numBins: 5 })), ["NumpyRegularAxis"]);
+    assert.equal(
+      createHistogram(spec({ type: "hist1d", tofRange: [0, 10], numBins: 5 })).hist.storageType,
+      "int",
+    );
+    assert.deepEqual(kinds(spec({ type: "hist1d", tofRange: [0, 10], detRange: [0, 9], numBins: 5 })), [
+      "VariableAxis",
+      "VariableAxis",
+    ]);
+    assert.deepEqual(kinds(spec({ type: "hist2d", tofRange: [0, 10], detRange: [0, 9], numBins: [5, 3] })), [
+      "VariableAxis",
+      "VariableAxis",
+    ]);
+    assert.deepEqual(kinds(spec({ type: "dethist", detRange: [5, 9], width: 3, height: 4 })), [
+      "IntegerAxis",
+    ]);
+    assert.deepEqual(kinds(spec({ type: "roihist", width: 3, leftEdges: [1, 9] })), ["VariableAxis"]);
+  });
+
+  // fast_histogram.histogram1d (astrofrog/fast-histogram, _histogram_core.c): normx = nx / (xmax - xmin), an event
+  // counts iff xmin <= x < xmax, and its bin is (int)((x - xmin) * normx), all in C doubles. numpy float64 does the
+  // same IEEE arithmetic and astype(int64) truncates as C does, so this is fast_histogram's result bit for bit.
+  it("dethist is fast_histogram.histogram1d over (first, first + w*h) with w*h bins, remapped to (width, height)", () => {
+    const cases: { first: number; w: number; h: number; u32?: boolean }[] = [
+      { first: 0, w: 7, h: 7 },
+      { first: 1, w: 32, h: 192 },
+      { first: -50, w: 13, h: 3 },
+      { first: 2.5, w: 5, h: 6 },
+      { first: 1_000_000_007, w: 97, h: 101 },
+      { first: 0, w: 1000, h: 1000 },
+      { first: 3, w: 49, h: 1, u32: true },
+      { first: -20, w: 10, h: 3, u32: true },
+    ];
+    for (const c of cases) {
+      const n = c.w * c.h;
+      const lo = Math.ceil(c.first);
+      const ids: number[] = [];
+      for (const e of [lo, lo + n]) for (let d = -3; d <= 3; d++) ids.push(e + d);
+      let s = 11;
+      for (let i = 0; i < 5000; i++) {
+        s = (s * 48271) % 2147483647;
+        ids.push(Math.floor(lo - 20 + ((n + 40) * s) / 2147483647));
+      }
+      let arr: Int32Array | Uint32Array = Int32Array.from(ids);
+      if (c.u32) {
+        // ev42's uint32 ids: negative draws wrap to ~4e9, as in generate_event_data.
+        arr = new Uint32Array(Int32Array.from(ids).buffer);
+        ids.splice(0, ids.length, ...arr);
+      }
+      const d = spec({ type: "dethist", detRange: [c.first, c.first + 1], width: c.w, height: c.h });
+      const h = createHistogram(d);
+      h.add(new Int32Array(0), arr);
+      const expected = runPythonJson<{ data: number[]; normx: number }>(
+        `
+import sys, json, numpy as np
+a = json.load(sys.stdin); x = np.array(a["ids"], dtype=np.float64)
+xmin = float(a["first"]); xmax = float(a["first"] + a["w"] * a["h"]); nx = a["w"] * a["h"]
+normx = nx / (xmax - xmin)
+m = (x >= xmin) & (x < xmax)
+count = np.zeros(nx)
+np.add.at(count, ((x[m] - xmin) * normx).astype(np.int64), 1.0)
+# just-bin-it's .data: x = p % width, y = p // width, data[x][y]
+data = np.zeros((a["w"], a["h"]))
+for p in range(nx): data[p % a["w"]][p // a["w"]] = count[p]
+print(json.dumps({"data": data.flatten().tolist(), "normx": normx}))
+`,
+        JSON.stringify({ ids, first: c.first, w: c.w, h: c.h }),
+      );
+      assert.equal(expected.normx, 1, `normx is exactly 1 for ${JSON.stringify(c)}`);
+      assert.deepEqual([...h.view().data], expected.data, JSON.stringify(c));
+    }
+  });
+});
+
 describe("commands and info", () => {
   const now = () => 123456;
   it("validation order and texts", () => {
