@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s globstar nullglob
-echo "== typecheck" && tsc --noEmit -p .
+echo "== typecheck" && tsc --noEmit -p . && tsc --noEmit -p src/web
+echo "== dashboard build" && node scripts/build-web.ts
 echo "== lint + format" && biome check .
 echo "== python peers" && bash scripts/setup-python.sh
 files=(test/**/*.test.ts)

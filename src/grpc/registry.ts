@@ -1,6 +1,7 @@
 // Histograms by id, each with its owner (the bearer token that created it, "" when anonymous), a version that
 // counts changes, recent fill ids (a retried fill is applied once), and a queue that serializes its fills.
 import { randomUUID } from "node:crypto";
+import type { Catalog, CatalogEntry } from "../catalog/index.ts";
 import type { Histogram } from "../engine/index.ts";
 import { RequestError } from "./arrays.ts";
 
@@ -18,6 +19,8 @@ export class Entry {
   private readonly fillIds = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly watchers = new Set<() => void>();
+  /** This histogram in the process's catalog (the dashboard), when the registry publishes into one. */
+  catalogEntry: CatalogEntry | undefined;
 
   constructor(id: string, owner: string, hist: Histogram) {
     this.id = id;
@@ -45,6 +48,7 @@ export class Entry {
   changed(): void {
     this.version++;
     this.lastChange = Date.now();
+    this.catalogEntry?.touch();
     for (const w of this.watchers) w();
   }
 
@@ -66,9 +70,12 @@ export class Registry {
   /** Most histograms the server holds, and most storage bytes over all of them. */
   readonly maxHistograms: number;
   readonly maxBytes: number;
-  constructor(maxHistograms = 10_000, maxBytes = Number.POSITIVE_INFINITY) {
+  /** Where every histogram is also published (door "grpc"), if anywhere. */
+  readonly catalog: Catalog | undefined;
+  constructor(maxHistograms = 10_000, maxBytes = Number.POSITIVE_INFINITY, catalog?: Catalog) {
     this.maxHistograms = maxHistograms;
     this.maxBytes = maxBytes;
+    this.catalog = catalog;
   }
 
   get size(): number {
@@ -102,6 +109,7 @@ export class Registry {
       );
     const e = new Entry(key, owner, hist);
     this.entries.set(key, e);
+    if (this.catalog) e.catalogEntry = this.publish(e);
     return e;
   }
 
@@ -121,7 +129,27 @@ export class Registry {
   delete(id: string, owner: string): Entry {
     const e = this.get(id, owner);
     this.entries.delete(id);
+    if (e.catalogEntry) this.catalog?.remove(e.catalogEntry);
     e.close();
     return e;
+  }
+
+  private publish(e: Entry): CatalogEntry {
+    return (this.catalog as Catalog).add({
+      door: "grpc",
+      id: e.id,
+      owner: e.owner,
+      histogram: () => e.hist,
+      info: () => ({ state: "LIVE", start: e.created, fills: e.fills }),
+      reset: () =>
+        e.run(() => {
+          e.hist.reset();
+          e.changed();
+        }),
+      remove: () =>
+        e.run(() => {
+          if (this.entries.get(e.id) === e) this.delete(e.id, e.owner);
+        }),
+    });
   }
 }

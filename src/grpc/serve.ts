@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { Catalog } from "../catalog/index.ts";
 import { type Histogram, histogramFromUhi, uhiFromJson } from "../engine/index.ts";
 import { pythonLogger } from "./log.ts";
 import { histRepr } from "./repr.ts";
@@ -12,7 +13,13 @@ const HELP = `Usage: histd serve [options]        (also installed as haas-server
   -p, --port N            port to listen on (default 0: any free port)
   -w, --max-workers N     accepted for the seed's command line; fills of one histogram run one at a time
       --hist-ir JSON|@FILE  the seed's one histogram, UHI JSON text or @path (served at /Histogrammer/*
-                          and as histd.v1 id "default"); without it only the multi-histogram APIs serve
+                          and as histd.v1 id "default"); without it, the demo: example/hist_ir.json is
+                          loaded and a simulated event stream fills three live histograms (see --no-demo)
+      --no-demo           without --hist-ir, serve only the multi-histogram APIs (no example, no stream)
+      --http-port N       the dashboard, REST API and /metrics (default 8080; 0: any free port);
+                          if the default port is taken, histd serves without HTTP and says so
+      --http-host HOST    address for HTTP (default: --host)
+      --no-http           no HTTP at all
       --host HOST         address to bind (default [::])
       --output-dir DIR    where flush/export write; destinations must stay inside (default: cwd)
       --tokens FILE       require 'authorization: Bearer <token>' with a token listed in FILE (one a line)
@@ -40,6 +47,10 @@ export async function runServe(argv: string[]): Promise<number> {
       "max-histograms": { type: "string" },
       "max-bytes": { type: "string" },
       "max-message-mib": { type: "string", default: "512" },
+      "no-demo": { type: "boolean" },
+      "http-port": { type: "string" },
+      "http-host": { type: "string" },
+      "no-http": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -48,7 +59,10 @@ export async function runServe(argv: string[]): Promise<number> {
     return 0;
   }
   const log = pythonLogger("haas-server");
-  const hist = o["hist-ir"] === undefined ? undefined : loadIr(o["hist-ir"]);
+  const demo = o["hist-ir"] === undefined && !o["no-demo"];
+  const irArg =
+    o["hist-ir"] ?? (demo ? `@${resolve(import.meta.dirname, "../../example/hist_ir.json")}` : undefined);
+  const hist = irArg === undefined ? undefined : loadIr(irArg);
   if (hist) log.info(`Histogram setup successfully: ${histRepr(hist)}`);
   const tokens = o.tokens
     ? new Set(
@@ -62,6 +76,7 @@ export async function runServe(argv: string[]): Promise<number> {
     console.error("histd serve: --tls-cert and --tls-key go together");
     return 2;
   }
+  const catalog = new Catalog();
   const s = await startServer({
     host: o.host,
     port: Number(o.port),
@@ -73,16 +88,50 @@ export async function runServe(argv: string[]): Promise<number> {
     maxHistograms: o["max-histograms"] ? Number(o["max-histograms"]) : undefined,
     maxBytes: o["max-bytes"] ? Number(o["max-bytes"]) : undefined,
     maxMessageBytes: Number(o["max-message-mib"]) * 1024 * 1024,
+    catalog,
   });
   log.info(
     `Histogram server started, listening on ${o.host}:${s.port} with max_workers=${Number(o["max-workers"])}`,
   );
+  const stream = demo ? (await import("../demo/stream.ts")).startDemoStream(catalog) : undefined;
+  const http = o["no-http"]
+    ? undefined
+    : await startHttpDoor({
+        catalog,
+        host: o["http-host"] ?? o.host,
+        port: o["http-port"],
+        tokens,
+        warn: (m) => log.warn(m),
+      });
+  if (http) log.info(`Dashboard and HTTP API at ${http.url}${demo ? " (demo: simulated events)" : ""}`);
   await new Promise<void>((res) => {
     const stop = () => {
-      s.close().then(res);
+      stream?.stop();
+      Promise.all([s.close(), http?.close()]).then(() => res());
     };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
   return 0;
+}
+
+/** Starts the HTTP door; on the default port (8080) a port already taken is a warning, not an error. */
+export async function startHttpDoor(o: {
+  catalog: Catalog;
+  host: string;
+  port: string | undefined;
+  tokens: Set<string> | undefined;
+  warn: (message: string) => void;
+}): Promise<import("../http/server.ts").HttpServer | undefined> {
+  const { startHttp } = await import("../http/server.ts");
+  const host = o.host.replace(/^\[(.*)\]$/, "$1");
+  try {
+    return await startHttp({ catalog: o.catalog, host, port: Number(o.port ?? 8080), tokens: o.tokens });
+  } catch (e) {
+    if (o.port === undefined && (e as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      o.warn("HTTP port 8080 is taken: serving without the dashboard (use --http-port)");
+      return undefined;
+    }
+    throw e;
+  }
 }

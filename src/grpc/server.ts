@@ -4,8 +4,9 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import type { Catalog, MetricSample } from "../catalog/index.ts";
 import type { Histogram } from "../engine/index.ts";
-import { createContext, type ServerContext } from "./context.ts";
+import { createContext, type ServerContext, type Stats } from "./context.ts";
 import { haasHandlers } from "./haas-service.ts";
 import type { Logger } from "./log.ts";
 import { Registry } from "./registry.ts";
@@ -51,6 +52,8 @@ export interface ServeOptions {
   maxBytes?: number;
   /** Largest message received or sent (default 512 MiB, as the seed). */
   maxMessageBytes?: number;
+  /** Publish every histogram, the door's metrics and its readiness here (the dashboard and HTTP API). */
+  catalog?: Catalog;
 }
 
 export interface RunningServer {
@@ -65,7 +68,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     log: opts.log,
     outputDir: opts.outputDir,
     tokens: opts.tokens,
-    registry: new Registry(opts.maxHistograms, opts.maxBytes),
+    registry: new Registry(opts.maxHistograms, opts.maxBytes, opts.catalog),
   });
   const server = new grpc.Server({
     "grpc.max_receive_message_length": opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,
@@ -100,12 +103,20 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync(`${host}:${opts.port ?? 0}`, creds, (err, p) => (err ? rej(err) : res(p))),
   );
+  const catalog = opts.catalog;
+  const collect = () => grpcMetrics(ctx.stats);
+  if (catalog) {
+    catalog.collectors.add(collect);
+    catalog.readiness.set("grpc", () => true);
+  }
   return {
     server,
     port,
     ctx,
     close: () =>
       new Promise<void>((res) => {
+        catalog?.collectors.delete(collect);
+        catalog?.readiness.delete("grpc");
         server.tryShutdown(() => res());
         setTimeout(() => {
           server.forceShutdown();
@@ -113,4 +124,73 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         }, 2000).unref();
       }),
   };
+}
+
+/** The gRPC door's counters as metric samples. */
+export function grpcMetrics(stats: Stats): MetricSample[] {
+  const door = { door: "grpc" };
+  const out: MetricSample[] = [
+    {
+      name: "histd_fills_total",
+      help: "Fill requests applied",
+      type: "counter",
+      labels: door,
+      value: stats.fills,
+    },
+    {
+      name: "histd_events_total",
+      help: "Entries filled",
+      type: "counter",
+      labels: door,
+      value: stats.entries,
+    },
+    {
+      name: "histd_received_bytes_total",
+      help: "Bytes of fill data received",
+      type: "counter",
+      labels: door,
+      value: stats.receivedBytes,
+    },
+    {
+      name: "histd_decode_seconds_total",
+      help: "Seconds spent decoding requests",
+      type: "counter",
+      labels: door,
+      value: stats.decodeSeconds,
+    },
+    {
+      name: "histd_fill_seconds_total",
+      help: "Seconds spent filling",
+      type: "counter",
+      labels: door,
+      value: stats.fillSeconds,
+    },
+  ];
+  let errors = 0;
+  for (const [k, n] of stats.rpcs) {
+    const [method, status] = k.split("\t");
+    out.push({
+      name: "histd_rpcs_total",
+      help: "gRPC calls by method and status",
+      type: "counter",
+      labels: { method, status },
+      value: n,
+    });
+    if (status === "INVALID_ARGUMENT") errors += n;
+  }
+  out.push({
+    name: "histd_decode_errors_total",
+    help: "Messages that could not be decoded or were invalid",
+    type: "counter",
+    labels: door,
+    value: errors,
+  });
+  out.push({
+    name: "histd_messages_total",
+    help: "Messages received",
+    type: "counter",
+    labels: door,
+    value: [...stats.rpcs.values()].reduce((a, b) => a + b, 0),
+  });
+  return out;
 }
