@@ -130,7 +130,9 @@ class Card {
   }
 
   subscribe(): void {
+    bySid.delete(this.sid);
     this.sid = `s${++sidCounter}`;
+    bySid.set(this.sid, this);
     this.version = -1;
     this.data = undefined;
     send({ t: "sub", sid: this.sid, key: this.key, axes: this.axes });
@@ -302,7 +304,6 @@ function addCard(s: EntrySummary): void {
   c.rebuild();
   applyFilter();
   c.subscribe();
-  bySid.set(c.sid, c);
 }
 
 function removeCard(key: string): void {
@@ -335,9 +336,7 @@ function onText(msg: { t: string } & Record<string, unknown>): void {
       const c = cards.get(s.key);
       if (c && c.summary.rank === s.rank) {
         c.setInfo(s);
-        bySid.delete(c.sid);
         c.subscribe();
-        bySid.set(c.sid, c);
       } else addCard(s);
     }
   } else if (msg.t === "add") addCard(msg.entry as EntrySummary);
