@@ -1,10 +1,13 @@
-// npm run bench:kafka [-- --json] [--messages N]: ev44 messages of 12,400 events (pixel ids over 1M pixels,
-// ToF 0-71 ms) pre-produced to a 2-partition topic on a real broker; then (1) a plain reader that only reads the
-// bytes (the bound), (2) decode+fill from memory, (3) histd end to end into a hist1d, a hist2d and a dethist of
-// one config until the published sums equal the events produced.
+// npm run bench:kafka [-- --json] [--messages N] [--threads T]: ev44 messages of 12,400 events (pixel ids over 1M
+// pixels, ToF 0-71 ms) pre-produced to a 2-partition topic on a real broker; then (1) a plain reader that only
+// reads the bytes (the bound), (2) decode+fill of the three histograms from memory, on the main thread and on the
+// fill workers, (3) histd end to end into a hist1d, a hist2d and a dethist of one config: until the histograms
+// hold every event produced (`events_per_s`), and until a periodic publish shows them all.
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { Producer } from "@platformatic/kafka";
 import { decodeEvents, encodeEv44 } from "../src/formats/flatbuffers/index.ts";
+import { FillPool } from "../src/kafka/fill-pool.ts";
 import { createHistogram } from "../src/kafka/histograms.ts";
 import { silentLogger } from "../src/kafka/log.ts";
 import { Service } from "../src/kafka/service.ts";
@@ -12,8 +15,12 @@ import { TopicReader } from "../src/kafka/topic-reader.ts";
 import { createTopics } from "../test/kafka/jbi-support.ts";
 import { startBroker } from "../test/support/kafka-broker.ts";
 
-const { values } = parseArgs({ options: { json: { type: "boolean" }, messages: { type: "string" } } });
-const N = Number(values.messages ?? 1500);
+const { values } = parseArgs({
+  options: { json: { type: "boolean" }, messages: { type: "string" }, threads: { type: "string" } },
+});
+const N = Number(values.messages ?? 4000);
+const threads =
+  values.threads === undefined ? Math.max(1, availableParallelism() - 1) : Number(values.threads);
 const E = 12_400;
 const out = (o: Record<string, unknown>) => console.log(values.json ? JSON.stringify(o) : o);
 
@@ -114,6 +121,32 @@ try {
   }
   const fillRate = (400 * E) / ((performance.now() - tA) / 1000);
 
+  // (2b) the same on the fill workers (batches of copied messages, as the service hands them over).
+  const pool = new FillPool(threads);
+  pool.configure(
+    specs,
+    hs.map((h) => h.counts.length),
+  );
+  let workerRate = 0;
+  for (let rep = 0; rep < 2; rep++) {
+    tA = performance.now();
+    let batch = pool.newBatch();
+    for (let i = 0; i < 1600; i++) {
+      const m = msgs[i % 64];
+      if (!batch.fits(m.length)) {
+        await pool.room();
+        pool.submit(batch, 3);
+        batch = pool.newBatch();
+      }
+      batch.push(m);
+      batch.fill.push(1, 1, 1);
+    }
+    pool.submit(batch, 3);
+    await pool.barrier();
+    workerRate = (1600 * E) / ((performance.now() - tA) / 1000);
+  }
+  await pool.close();
+
   // (3) end to end.
   const service = new Service(
     {
@@ -124,13 +157,12 @@ try {
       oneShotPlot: false,
     },
     silentLogger,
+    { fillThreads: threads },
   );
   await service.start();
-  const late: number[] = [];
   const done = 0;
   let tEnd = 0;
   service.onPublish = (view, info) => {
-    late.push(Date.now() % 500 > 250 ? 0 : Date.now() % 500);
     const sum = JSON.parse(info).sum as number;
     if (view.shape.length === 1 && sum >= total && !tEnd) tEnd = performance.now();
     void done;
@@ -172,10 +204,16 @@ try {
   };
   tA = performance.now();
   await service.handle(JSON.parse(JSON.stringify(cfg)));
+  let tCounted = 0;
+  while (!tCounted) {
+    if ((await service.counted(0)) >= total) tCounted = performance.now();
+    else await new Promise((r) => setTimeout(r, 20));
+  }
   while (!tEnd) await new Promise((r) => setTimeout(r, 20));
-  const e2e = total / ((tEnd - tA) / 1000);
+  const e2e = total / ((tCounted - tA) / 1000);
+  const published = total / ((tEnd - tA) / 1000);
   await service.close();
-  late.sort((a, b) => a - b);
+  const late = [...service.publishLateness].sort((a, b) => a - b);
   out({
     bench: "kafka",
     messages: N,
@@ -183,6 +221,9 @@ try {
     events_per_s: Math.round(e2e),
     bound_events_per_s: Math.round(bound),
     decode_fill_events_per_s: Math.round(fillRate),
+    decode_fill_workers_events_per_s: Math.round(workerRate),
+    fill_threads: threads,
+    published_events_per_s: Math.round(published),
     ratio_to_bound: Number((e2e / bound).toFixed(3)),
     publish_latency_p99_ms: late[Math.floor(late.length * 0.99)] ?? 0,
   });

@@ -77,15 +77,20 @@ export class HistogramState {
 
   /** Histogrammer.add_data for one message: Kafka timestamp filter (both ends inclusive), then the source filter. */
   add(timestampMs: number, source: string, pulseTime: bigint, tof: Ids, det: Ids | undefined): void {
-    if (this.start !== undefined && timestampMs < this.start) return;
+    if (this.accept(timestampMs, source, pulseTime)) this.hist.add(tof, det);
+  }
+
+  /** The rules of add() without the fill: whether the message's events are to be histogrammed (elsewhere). */
+  accept(timestampMs: number, source: string, pulseTime: bigint): boolean {
+    if (this.start !== undefined && timestampMs < this.start) return false;
     if (this.stop !== undefined && timestampMs > this.stop) {
       this.stopExceeded = true;
-      return;
+      return false;
     }
     this.started = true;
-    if (!this.hist.accepts(source)) return;
-    this.hist.add(tof, det);
+    if (!this.hist.accepts(source)) return false;
     this.lastPulseTime = pulseTime;
+    return true;
   }
 
   get state(): State {

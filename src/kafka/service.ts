@@ -1,5 +1,6 @@
 // The just-bin-it service: the config topic, commands, one reader per data topic shared by every histogram on
 // it, periodic and final publishing, ACK/ERR responses, heartbeat, Graphite and simulation.
+import { availableParallelism } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { Admin, type ConnectionOptions, Producer } from "@platformatic/kafka";
 import { decodeEvents, type EventMessage } from "../formats/flatbuffers/index.ts";
@@ -15,6 +16,7 @@ import {
   plain,
   truthy,
 } from "./config-commands.ts";
+import { type Batch, FillPool } from "./fill-pool.ts";
 import { GraphiteSender, loadGraphiteConfig } from "./graphite.ts";
 import { heartbeatMessage, untilAligned } from "./heartbeat.ts";
 import { createHistogram, type HistogramView, type Ids } from "./histograms.ts";
@@ -51,6 +53,8 @@ interface Job {
   done: boolean;
   group: Group | undefined;
   sim?: NodeJS.Timeout;
+  /** This histogram's index in the fill workers' config (undefined: filled on the main thread). */
+  slot?: number;
 }
 
 /** The histograms reading one data topic. */
@@ -59,6 +63,8 @@ interface Group {
   jobs: Job[];
   input: InputSchema;
   stop: number | undefined;
+  /** The batch of messages being collected for the fill workers. */
+  batch?: Batch | undefined;
 }
 
 const empty = new Int32Array(0);
@@ -87,11 +93,18 @@ export class Service {
   private configReader: TopicReader | undefined;
   private pendingCommands: Buffer[] = [];
   private closed = false;
-  private timers: NodeJS.Timeout[] = [];
+  private timers = new Set<NodeJS.Timeout>();
+  /** How late each periodic publish round was handed to the producer after its aligned tick, in ms (the last
+   * 10,000 rounds; the fill workers' barrier and the encoding are included). */
+  readonly publishLateness: number[] = [];
   private graphite: GraphiteSender | undefined;
   private commandLoop: Promise<void> | undefined;
+  /** Fill worker threads (0: fill on the main thread). */
+  readonly fillThreads: number;
+  private pool: FillPool | undefined;
 
-  constructor(opts: ServiceOptions, log?: Logger) {
+  constructor(opts: ServiceOptions, log?: Logger, o: { fillThreads?: number } = {}) {
+    this.fillThreads = o.fillThreads ?? defaultFillThreads();
     this.opts = opts;
     this.log = log ?? createLogger(opts.logLevel, "histd");
     if (opts.graphiteConfigFile)
@@ -166,24 +179,30 @@ export class Service {
     await this.configReader.seek();
     this.configReader.start();
     this.commandLoop = this.runCommands();
-    this.schedule(PUBLISH_INTERVAL_MS, () => this.publishAll());
+    this.schedule(PUBLISH_INTERVAL_MS, (due) => this.publishAll(due));
     if (this.opts.hbTopic) this.schedule(1000, () => this.heartbeat());
     if (this.graphite) this.schedule(1000, () => this.sendGraphite());
     this.log.info("histd just-bin-it service started");
   }
 
   /** Runs `fn` at every multiple of `period` ms of the wall clock. */
-  private schedule(period: number, fn: () => void): void {
-    const tick = () => {
-      if (this.closed) return;
-      try {
-        fn();
-      } catch (e) {
-        this.log.error(`periodic task failed: ${e instanceof Error ? e.message : e}`);
-      }
-      this.timers.push(setTimeout(tick, untilAligned(period)));
+  private schedule(period: number, fn: (due: number) => void): void {
+    const arm = () => {
+      const wait = untilAligned(period);
+      const due = Date.now() + wait;
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        if (this.closed) return;
+        try {
+          fn(due);
+        } catch (e) {
+          this.log.error(`periodic task failed: ${e instanceof Error ? e.message : e}`);
+        }
+        arm();
+      }, wait);
+      this.timers.add(t);
     };
-    this.timers.push(setTimeout(tick, untilAligned(period)));
+    arm();
   }
 
   private heartbeat(): void {
@@ -260,7 +279,9 @@ export class Service {
       } else if (cmd.cmd === "stop") {
         await this.stopAll();
       } else {
-        for (const j of this.jobs) if (!j.done) j.state.clear();
+        const live = this.jobs.filter((j) => !j.done);
+        for (const j of live) j.state.clear();
+        this.pool?.clear(live.flatMap((j) => (j.slot === undefined ? [] : [j.slot])));
       }
       if (msgId !== undefined) this.respond(msgId);
     } catch (e) {
@@ -312,6 +333,16 @@ export class Service {
       for (const j of jobs) this.startSimulation(j);
       return;
     }
+    if (this.fillThreads > 0 && jobs.length > 0) {
+      this.pool ??= new FillPool(this.fillThreads);
+      jobs.forEach((j, k) => {
+        j.slot = k;
+      });
+      this.pool.configure(
+        jobs.map((j) => j.spec),
+        jobs.map((j) => j.state.hist.counts.length),
+      );
+    }
     // One reader per (brokers, topic): every histogram on that topic shares its reads and decodes.
     const byTopic = new Map<string, Job[]>();
     for (const j of jobs) {
@@ -334,7 +365,7 @@ export class Service {
       connection: this.connection,
       topic: spec.dataTopics[0],
       log: this.log,
-      onRecord: (value, ts) => this.dispatch(value, ts, input, states),
+      onRecord: (value, ts) => this.dispatch(value, ts, input, states, group),
       onBatchEnd: () => this.afterBatch(group),
     });
     const group: Group = { reader, jobs, input, stop: cfg.stop };
@@ -358,8 +389,23 @@ export class Service {
       });
   }
 
-  /** Decodes one event message once and hands it to every histogram of its topic. */
-  private dispatch(value: Buffer, ts: number, input: InputSchema, states: HistogramState[]): void {
+  /**
+   * Decodes one event message once and hands it to every histogram of its topic: filled here, or (with fill
+   * workers) copied into the group's batch, whose header is decoded from the aligned copy and whose events the
+   * workers fill.
+   */
+  private dispatch(
+    value: Buffer,
+    ts: number,
+    input: InputSchema,
+    states: HistogramState[],
+    group: Group,
+  ): void {
+    const pool = this.pool;
+    if (pool && group.jobs[0]?.slot !== undefined) {
+      this.dispatchToPool(pool, value, ts, input, group);
+      return;
+    }
     let ev: EventMessage;
     try {
       ev = decodeEvents(value);
@@ -390,8 +436,70 @@ export class Service {
     for (const s of states) if (!s.finished) s.add(ts, ev.sourceName, pulse, tof, det);
   }
 
-  private afterBatch(group: Group): void {
-    for (const j of group.jobs) if (j.live && !j.done && j.state.stopExceeded) this.finish(j);
+  private dispatchToPool(pool: FillPool, value: Buffer, ts: number, input: InputSchema, group: Group): void {
+    let batch = group.batch ?? pool.newBatch();
+    if (!batch.fits(value.length)) {
+      pool.submit(batch, this.jobs.length);
+      batch = pool.newBatch();
+    }
+    group.batch = batch;
+    const mark = batch.mark();
+    let ev: EventMessage;
+    try {
+      ev = decodeEvents(batch.push(value));
+    } catch {
+      batch.rollback(mark);
+      this.counters.malformedEvents++;
+      return;
+    }
+    if (ev.schema !== input) {
+      batch.rollback(mark);
+      this.counters.foreignEvents++;
+      return;
+    }
+    let pulse: bigint;
+    if (ev.schema === "ev42") pulse = ev.pulseTime;
+    else {
+      if (ev.referenceTime.length === 0) {
+        batch.rollback(mark);
+        this.counters.malformedEvents++;
+        return;
+      }
+      pulse = ev.referenceTime[0];
+    }
+    const flags = new Array<number>(this.jobs.length).fill(0);
+    let any = false;
+    for (const j of group.jobs) {
+      if (j.state.finished || j.slot === undefined) continue;
+      if (j.state.accept(ts, ev.sourceName, pulse)) {
+        flags[j.slot] = 1;
+        any = true;
+      }
+    }
+    if (!any) {
+      batch.rollback(mark);
+      return;
+    }
+    for (const f of flags) batch.fill.push(f);
+  }
+
+  private afterBatch(group: Group): Promise<void> | undefined {
+    const pool = this.pool;
+    if (pool && group.batch) {
+      pool.submit(group.batch, this.jobs.length);
+      group.batch = undefined;
+    }
+    for (const j of group.jobs) if (j.live && !j.done && j.state.stopExceeded) void this.finish(j);
+    return pool?.room();
+  }
+
+  /** Makes the main thread's counts of `jobs` hold every message handed to the fill workers so far. */
+  private async gather(jobs: Job[]): Promise<void> {
+    const pool = this.pool;
+    const slots = jobs.filter((j) => j.slot !== undefined);
+    if (!pool || slots.length === 0) return;
+    await pool.barrier();
+    for (const j of slots) pool.gather(j.slot as number, j.state.hist.counts);
   }
 
   private startSimulation(j: Job): void {
@@ -405,7 +513,16 @@ export class Service {
     }, 10);
   }
 
-  private publish(j: Job, error?: string): Promise<void> {
+  private async publish(j: Job, error?: string): Promise<void> {
+    try {
+      await this.gather([j]);
+    } catch (e) {
+      this.log.error(`Fill workers failed: ${e instanceof Error ? e.message : e}`);
+    }
+    return this.publishNow(j, error);
+  }
+
+  private publishNow(j: Job, error?: string): Promise<void> {
     const info = j.state.info(error);
     const view = j.state.hist.view();
     this.counters.publishes++;
@@ -416,17 +533,28 @@ export class Service {
   }
 
   /** The periodic publish of every live histogram, and the wall-clock end of stopped ones. */
-  private publishAll(): void {
+  private publishAll(due = Date.now()): void {
     const now = Date.now();
+    const jobs: Job[] = [];
     for (const j of this.jobs) {
       if (!j.live || j.done) continue;
       const idle = j.group ? j.group.reader.caughtUp : true;
       if (j.state.stop !== undefined && idle && now > j.state.stop + STOP_LEEWAY_MS) {
-        this.finish(j);
+        void this.finish(j);
         continue;
       }
-      void this.publish(j);
+      jobs.push(j);
     }
+    if (jobs.length === 0) return;
+    // One barrier for the whole round; a histogram that finished meanwhile has published FINISHED itself.
+    void this.gather(jobs).then(
+      () => {
+        for (const j of jobs) if (j.live && !j.done) void this.publishNow(j);
+        if (this.publishLateness.length >= 10_000) this.publishLateness.shift();
+        this.publishLateness.push(Date.now() - due);
+      },
+      (e: unknown) => this.log.error(`Fill workers failed: ${e instanceof Error ? e.message : e}`),
+    );
   }
 
   private fail(j: Job, error: string): void {
@@ -462,6 +590,15 @@ export class Service {
     this.jobs = [];
   }
 
+  /** The current counts (sum) of histogram `k` of the running config, once the fill workers are done with
+   * every message handed out so far (benchmarks and tests). */
+  async counted(k: number): Promise<number> {
+    const j = this.jobs[k];
+    if (!j) return 0;
+    if (!j.done) await this.gather([j]);
+    return j.state.hist.sum();
+  }
+
   /** Reader statistics per data topic (for logs and tests). */
   readerStats(): { topic: string; messages: number; fetchErrors: number; missingTopic: number }[] {
     return this.groups.map((g) => ({ topic: g.reader.topic, ...g.reader.stats }));
@@ -475,8 +612,17 @@ export class Service {
     await this.configReader?.close();
     await this.commandLoop?.catch(() => {});
     this.graphite?.close();
+    await this.pool?.close();
     await Promise.all([...this.producers.values()].map((p) => p.close().catch(() => {})));
   }
+}
+
+/** Fill worker threads by default: HISTD_FILL_THREADS, else one per core but the main thread's (which fills
+ * too when the workers are busy). */
+function defaultFillThreads(): number {
+  const env = process.env.HISTD_FILL_THREADS;
+  if (env !== undefined && env !== "" && Number.isInteger(Number(env))) return Math.max(0, Number(env));
+  return Math.max(1, availableParallelism() - 1);
 }
 
 /** json.dumps of a plain value (ids are usually strings; non-ASCII escaped as Python does). */

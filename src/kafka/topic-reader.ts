@@ -35,7 +35,7 @@ export interface TopicReaderOptions {
   log: Logger;
   onRecord: RecordHandler;
   /** Called after each fetch response has been handed over record by record. */
-  onBatchEnd?: () => void;
+  onBatchEnd?: () => Promise<void> | undefined | void;
   maxWaitMs?: number;
   partitionMaxBytes?: number;
   clientId?: string;
@@ -146,7 +146,7 @@ export class TopicReader {
       if (!l) byNode.set(leader, (l = []));
       l.push({ partition: p, fetchOffset: this.offsets.get(p) as bigint });
     }
-    const maxBytes = this.o.partitionMaxBytes ?? 16 << 20;
+    const maxBytes = this.o.partitionMaxBytes ?? Number(process.env.HISTD_PMB ?? 4 << 20);
     return Promise.all(
       [...byNode].map(([node, parts]) =>
         this.consumer.fetch({
@@ -197,7 +197,7 @@ export class TopicReader {
     return caughtUp;
   }
 
-  private deliver(responses: FetchResponse[], from: Map<number, bigint>): void {
+  private deliver(responses: FetchResponse[], from: Map<number, bigint>): Promise<void> | undefined | void {
     const onRecord = this.o.onRecord;
     for (const r of responses)
       for (const t of r.responses)
@@ -219,7 +219,7 @@ export class TopicReader {
             }
           }
         }
-    this.o.onBatchEnd?.();
+    return this.o.onBatchEnd?.();
   }
 
   private async run(): Promise<void> {
@@ -237,7 +237,8 @@ export class TopicReader {
           pending = this.fetchAll();
           pending.catch(() => {});
         }
-        this.deliver(responses, from);
+        // The batch end may ask to wait (fill workers busy); the pipelined fetch is already on its way.
+        await this.deliver(responses, from);
         this.caughtUp = caughtUp;
         failures = 0;
       } catch (e) {
