@@ -19,7 +19,23 @@ const healthEl = $<HTMLElement>("#health");
 const filter = $<HTMLInputElement>("#filter");
 
 /** Page statistics, read by the browser tests and the benchmark. */
-const stats = { frames: 0, bytes: 0, updates: 0, workMs: 0, maxWorkMs: 0, lastWorkMs: 0, connected: false };
+const stats = {
+  frames: 0,
+  bytes: 0,
+  updates: 0,
+  draws: 0,
+  workMs: 0,
+  maxWorkMs: 0,
+  lastWorkMs: 0,
+  connected: false,
+  /** Main-thread ms of the latest frames: decoding each frame, and each (animation-frame) redraw. */
+  decodeMs: [] as number[],
+  drawMs: [] as number[],
+};
+const keep = (a: number[], v: number) => {
+  a.push(v);
+  if (a.length > 5000) a.splice(0, a.length - 5000);
+};
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -214,7 +230,8 @@ class Card {
         this.draw();
         const ms = performance.now() - t0;
         stats.workMs += ms;
-        stats.lastWorkMs += ms;
+        stats.draws++;
+        keep(stats.drawMs, ms);
       });
     }
   }
@@ -384,6 +401,7 @@ function connect(): void {
     stats.workMs += ms;
     stats.lastWorkMs = ms;
     stats.maxWorkMs = Math.max(stats.maxWorkMs, ms);
+    keep(stats.decodeMs, ms);
   };
   sock.onclose = () => {
     if (ws !== sock) return;

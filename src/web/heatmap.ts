@@ -161,10 +161,10 @@ export class Heatmap {
     if (nx !== this.nx || ny !== this.ny) {
       this.nx = nx;
       this.ny = ny;
-      this.off.width = Math.max(1, nx);
-      this.off.height = Math.max(1, ny);
+      this.off.width = Math.max(1, ny);
+      this.off.height = Math.max(1, nx);
       const octx = this.off.getContext("2d") as CanvasRenderingContext2D;
-      this.img = octx.createImageData(Math.max(1, nx), Math.max(1, ny));
+      this.img = octx.createImageData(Math.max(1, ny), Math.max(1, nx));
       this.px = new Uint32Array(this.img.data.buffer);
       this.zoom = undefined;
     }
@@ -178,7 +178,6 @@ export class Heatmap {
     const data = this.data;
     const px = this.px;
     if (!data || !px || !this.img) return;
-    const { nx, ny } = this;
     const n = data.length;
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
@@ -200,18 +199,13 @@ export class Heatmap {
     const lo = log ? Math.log(min) : min;
     const span = (log ? Math.log(max) : max) - lo;
     const scale = span > 0 ? 255.999 / span : 0;
-    const image = this.opts.image;
-    // one pixel per bin: column ix, row ny-1-iy (y up) or iy (image)
-    for (let ix = 0; ix < nx; ix++) {
-      let src = ix * ny;
-      let dst = image ? ix : (ny - 1) * nx + ix;
-      const step = image ? nx : -nx;
-      for (let iy = 0; iy < ny; iy++, src++, dst += step) {
-        const v = data[src];
-        if (v === 0 || Number.isNaN(v)) px[dst] = EMPTY;
-        else if (log) px[dst] = v > 0 ? LUT[Math.min(255, ((Math.log(v) - lo) * scale) | 0)] : EMPTY;
-        else px[dst] = LUT[Math.max(0, Math.min(255, ((v - lo) * scale) | 0))];
-      }
+    // The offscreen image is the transpose of the plot (row ix, column iy), so this pass is one linear sweep
+    // over the C-order values; draw() swaps the axes back with its transform.
+    for (let i = 0; i < n; i++) {
+      const v = data[i];
+      if (v === 0 || Number.isNaN(v)) px[i] = EMPTY;
+      else if (log) px[i] = v > 0 ? LUT[Math.min(255, ((Math.log(v) - lo) * scale) | 0)] : EMPTY;
+      else px[i] = LUT[Math.max(0, Math.min(255, ((v - lo) * scale) | 0))];
     }
     (this.off.getContext("2d") as CanvasRenderingContext2D).putImageData(this.img, 0, 0);
   }
@@ -240,8 +234,11 @@ export class Heatmap {
     this.plot = { x: M.left, y: M.top, w, h };
     ctx.imageSmoothingEnabled = false;
     if (this.nx > 0 && this.ny > 0) {
-      const sy = this.opts.image ? y0 : this.ny - y1;
-      ctx.drawImage(this.off, x0, sy, x1 - x0, y1 - y0, M.left, M.top, w, h);
+      // offscreen (column iy, row ix) → screen (x from ix, y from iy: downwards for images, else upwards)
+      const image = this.opts.image;
+      ctx.setTransform(0, image ? dpr : -dpr, dpr, 0, M.left * dpr, (image ? M.top : M.top + h) * dpr);
+      ctx.drawImage(this.off, y0, x0, y1 - y0, x1 - x0, 0, 0, h, w);
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     }
     ctx.strokeStyle = "#888";
     ctx.lineWidth = 1;
