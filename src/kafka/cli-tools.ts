@@ -1,6 +1,6 @@
 // `histd generate`, `histd view-output` and `histd viewer`: just-bin-it's helper scripts.
 import { setTimeout as delay } from "node:timers/promises";
-import { Consumer, Producer } from "@platformatic/kafka";
+import { Producer } from "@platformatic/kafka";
 import {
   decodeHistogramMessage,
   encodeEv42,
@@ -178,7 +178,7 @@ export async function runViewOutput(argv: string[]): Promise<number> {
       }
     },
   });
-  await reader.seek();
+  await reader.seekLast();
   const stop = new Promise<void>((r) => {
     process.once("SIGINT", r);
     process.once("SIGTERM", r);
@@ -216,19 +216,8 @@ export async function runViewer(argv: string[]): Promise<number> {
       if (id === "hs00" || id === "hs01") got = Buffer.from(value);
     },
   });
-  if (v.latest) {
-    const c = new Consumer({
-      clientId: "histd-viewer",
-      groupId: "histd-viewer",
-      bootstrapBrokers: brokersOf(v),
-      ...connectionOptions(v),
-    });
-    const high =
-      (await c.listOffsets({ topics: [v.topic as string], timestamp: -1n })).get(v.topic as string) ?? [];
-    await c.close();
-    await reader.seek(0);
-    void high;
-  } else await reader.seek();
+  if (v.latest) await reader.seekLast();
+  else await reader.seek();
   reader.start();
   while (!got) await delay(100);
   await reader.close();

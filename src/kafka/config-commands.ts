@@ -47,6 +47,13 @@ export interface ConfigCommand {
   /** ms since the epoch, or undefined (0 counts as unset). */
   start: number | undefined;
   stop: number | undefined;
+  /**
+   * A truthy start or stop that is not a number: just-bin-it does not check their types, so its histogram
+   * processes fail on them (the start seek's TopicPartition(..., offset=start), the idle stop check's
+   * `stop + 5000`): `error` is that Python TypeError's text, `text` the value as json.dumps writes it in info.
+   */
+  badStart?: { text: string; error: string };
+  badStop?: { text: string; error: string };
   inputSchema: InputSchema;
   outputSchema: OutputSchema;
   histograms: HistogramSpec[];
@@ -233,6 +240,23 @@ function parseConfig(m: Record<string, PyJson>, nowMs: () => number, legacy: boo
     throw new CommandError(`Unknown output schema ${pyStr(output)}, must be one of ['hs00', 'hs01']`);
   let start = truthy(m.start) ? num(m.start) : undefined;
   let stop = truthy(m.stop) ? num(m.stop) : undefined;
+  const badStart =
+    truthy(m.start) && start === undefined
+      ? {
+          text: jsonText(m.start),
+          error: `'${pyTypeName(m.start)}' object cannot be interpreted as an integer`,
+        }
+      : undefined;
+  const badStop =
+    truthy(m.stop) && stop === undefined
+      ? {
+          text: jsonText(m.stop),
+          error:
+            typeof m.stop === "string" || Array.isArray(m.stop)
+              ? `can only concatenate ${pyTypeName(m.stop)} (not "int") to ${pyTypeName(m.stop)}`
+              : `unsupported operand type(s) for +: '${pyTypeName(m.stop)}' and 'int'`,
+        }
+      : undefined;
   if ("interval" in m && m.interval !== null) {
     if (truthy(m.start) || truthy(m.stop))
       throw new CommandError("Cannot define 'interval' in combination with start and/or stop");
@@ -267,10 +291,23 @@ function parseConfig(m: Record<string, PyJson>, nowMs: () => number, legacy: boo
     cmd: "config",
     start,
     stop,
+    ...(badStart ? { badStart } : {}),
+    ...(badStop ? { badStop } : {}),
     inputSchema: input as InputSchema,
     outputSchema: output as OutputSchema,
     histograms,
   };
+}
+
+/** json.dumps(x) of a decoded value (non-ASCII escaped, Python's separators). */
+function jsonText(v: PyJson | undefined): string {
+  const p = plain(v);
+  if (typeof p === "string")
+    return JSON.stringify(p).replace(
+      /[\u007f-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+  return JSON.stringify(p).replaceAll(",", ", ").replaceAll(":", ": ");
 }
 
 /** str(x) in Python for schema names in error texts. */

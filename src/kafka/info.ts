@@ -27,7 +27,7 @@ export function pyFloatRepr(x: number): string {
 }
 
 /** A value of the info dict: an int (number or bigint), a float, or a string. */
-type InfoValue = number | bigint | string | { float: number };
+type InfoValue = number | bigint | string | { float: number } | { json: string };
 
 function dumpValue(v: InfoValue): string {
   if (typeof v === "string")
@@ -37,6 +37,7 @@ function dumpValue(v: InfoValue): string {
     );
   if (typeof v === "bigint") return v.toString();
   if (typeof v === "number") return Number.isInteger(v) ? String(v) : pyFloatRepr(v);
+  if ("json" in v) return v.json;
   return pyFloatRepr(v.float);
 }
 
@@ -68,6 +69,10 @@ export class HistogramState {
   private rateIsFloat = false;
   /** The stats of the latest publish (Graphite sends these). */
   lastStats: Stats | undefined;
+
+  /** Non-numeric start/stop as info shows them (raw JSON text); see ConfigCommand.badStart. */
+  startText: string | undefined;
+  stopText: string | undefined;
 
   constructor(hist: JbiHistogram, start: number | undefined, stop: number | undefined) {
     this.hist = hist;
@@ -140,8 +145,10 @@ export class HistogramState {
   info(error?: string): string {
     const s = this.stats();
     const e: [string, InfoValue][] = [["id", this.hist.id]];
-    if (this.start) e.push(["start", this.start]);
-    if (this.stop) e.push(["stop", this.stop]);
+    if (this.startText !== undefined) e.push(["start", { json: this.startText }]);
+    else if (this.start) e.push(["start", this.start]);
+    if (this.stopText !== undefined) e.push(["stop", { json: this.stopText }]);
+    else if (this.stop) e.push(["stop", this.stop]);
     e.push(["state", error === undefined ? this.state : "ERROR"]);
     e.push(["last_pulse_time", s.lastPulseTime]);
     e.push(["sum", s.sum]);

@@ -317,10 +317,13 @@ export class Service {
         sink = new TopicSink(this.producer(brokers), spec.topic, this.log);
         this.sinks.set(key, sink);
       }
+      const state = new HistogramState(hist, cfg.start, cfg.stop);
+      state.startText = cfg.badStart?.text;
+      state.stopText = cfg.badStop?.text;
       jobs.push({
         index,
         spec,
-        state: new HistogramState(hist, cfg.start, cfg.stop),
+        state,
         schema: cfg.outputSchema,
         sink,
         live: false,
@@ -342,6 +345,11 @@ export class Service {
         jobs.map((j) => j.spec),
         jobs.map((j) => j.state.hist.counts.length),
       );
+    }
+    if (cfg.badStart) {
+      // just-bin-it's start seek builds TopicPartition(topic, p, start), which raises on a non-integer.
+      for (const j of jobs) this.fail(j, cfg.badStart.error);
+      return;
     }
     // One reader per (brokers, topic): every histogram on that topic shares its reads and decodes.
     const byTopic = new Map<string, Job[]>();
@@ -377,7 +385,13 @@ export class Service {
         if (jobs.every((j) => j.done)) return;
         for (const j of jobs) {
           j.live = true;
-          this.publish(j);
+          void this.publish(j);
+        }
+        if (cfg.badStop) {
+          // The first idle pass computes `stop + 5000` (no data has arrived yet): a TypeError, so ERROR.
+          for (const j of jobs) this.fail(j, cfg.badStop.error);
+          void this.closeGroup(group);
+          return;
         }
         reader.start();
       })

@@ -74,7 +74,8 @@ function encodeFacility(b: Builder, f: IsisData | AdcPulseDebug): number {
 }
 
 export function encodeEv42(m: Ev42Input): Uint8Array {
-  if (m.detectorId.length !== m.timeOfFlight.length) {
+  // An empty time_of_flight with detector ids is detector-only data (just-bin-it's generate_event_data --det-hist).
+  if (m.detectorId.length !== m.timeOfFlight.length && m.timeOfFlight.length !== 0) {
     throw new FormatError(
       `ev42: detector_id has ${m.detectorId.length} entries but time_of_flight has ${m.timeOfFlight.length}`,
     );
@@ -145,8 +146,9 @@ export function decodeEv42(buf: Uint8Array): Ev42Message {
   const sourceName = root.string(SOURCE_NAME, "source_name") ?? "";
   const timeOfFlight = root.vector(TIME_OF_FLIGHT, "time_of_flight", "uint32") ?? new Uint32Array(0);
   const detectorId = root.vector(DETECTOR_ID, "detector_id", "uint32") ?? new Uint32Array(0);
-  // Checked so consumers can walk both arrays in lockstep.
-  if (detectorId.length !== timeOfFlight.length) {
+  // Checked so consumers can walk both arrays in lockstep; an empty time_of_flight with detector ids is
+  // detector-only data (just-bin-it's generate_event_data --det-hist writes it, streaming_data_types reads it).
+  if (detectorId.length !== timeOfFlight.length && timeOfFlight.length !== 0) {
     throw new FormatError(
       `ev42: detector_id has ${detectorId.length} entries but time_of_flight has ${timeOfFlight.length}`,
     );
