@@ -3,6 +3,7 @@
 // reads the bytes (the bound), (2) decode+fill of the three histograms from memory, on the main thread and on the
 // fill workers, (3) histd end to end into a hist1d, a hist2d and a dethist of one config: until the histograms
 // hold every event produced (`events_per_s`), and until a periodic publish shows them all.
+import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { Producer } from "@platformatic/kafka";
@@ -19,9 +20,20 @@ const { values } = parseArgs({
   options: { json: { type: "boolean" }, messages: { type: "string" }, threads: { type: "string" } },
 });
 const N = Number(values.messages ?? 4000);
-const threads =
-  values.threads === undefined ? Math.max(1, availableParallelism() - 1) : Number(values.threads);
+const threads = values.threads === undefined ? availableParallelism() : Number(values.threads);
 const E = 12_400;
+/** CPU seconds (user + system) of a process group (the broker's shell and JVM), from /proc (0 where there is none). */
+function brokerCpuS(pgid: number): number {
+  let total = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      if (Number(f[2]) === pgid) total += (Number(f[11]) + Number(f[12])) / 100;
+    } catch {}
+  }
+  return total;
+}
 const out = (o: Record<string, unknown>) => console.log(values.json ? JSON.stringify(o) : o);
 
 const broker = await startBroker();
@@ -202,6 +214,8 @@ try {
       },
     ],
   };
+  const cpu0 = process.cpuUsage();
+  const broker0 = brokerCpuS(broker.pid);
   tA = performance.now();
   await service.handle(JSON.parse(JSON.stringify(cfg)));
   let tCounted = 0;
@@ -211,10 +225,17 @@ try {
   }
   while (!tEnd) await new Promise((r) => setTimeout(r, 20));
   const e2e = total / ((tCounted - tA) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  const brokerCpu = brokerCpuS(broker.pid) - broker0;
+  const wall = (tCounted - tA) / 1000;
   const published = total / ((tEnd - tA) / 1000);
   await service.close();
   const late = [...service.publishLateness].sort((a, b) => a - b);
   out({
+    e2e_wall_s: Number(wall.toFixed(2)),
+    // CPU seconds used while counting: histd (all threads) and the broker JVM; 2 vCPUs give 2 s per wall second.
+    histd_cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
+    broker_cpu_s: Number(brokerCpu.toFixed(2)),
     bench: "kafka",
     messages: N,
     events: total,

@@ -13,7 +13,7 @@ import { fillBatch } from "./fill-batch.ts";
 import { createHistogram, type JbiHistogram } from "./histograms.ts";
 
 /** Bytes of messages per batch handed to a worker. */
-export const BATCH_BYTES = 2 << 20;
+export const BATCH_BYTES = 1 << 20;
 /** Batches queued per worker before the reader waits. */
 const QUEUE_PER_WORKER = 2;
 
@@ -97,9 +97,10 @@ export class FillPool {
   private local: (JbiHistogram | undefined)[] = [];
   private readonly fillHere: boolean;
 
-  constructor(threads = availableParallelism() - 1, o: { fillHere?: boolean } = {}) {
+  constructor(threads = availableParallelism(), o: { fillHere?: boolean } = {}) {
     this.threads = Math.max(1, threads);
-    this.fillHere = o.fillHere ?? process.env.HISTD_FILL_HERE === "1";
+    // Measured no faster on 2 cores (the reader then waits behind a fill); kept as an option.
+    this.fillHere = o.fillHere ?? false;
     this.workers = [];
     this.queued = [];
     for (let k = 0; k < this.threads; k++) {

@@ -43,7 +43,7 @@ export interface TopicReaderOptions {
 
 /** Bytes per partition per fetch: small enough that one response is a few worker batches (the barrier before a
  * publish waits for those), large enough that the reader stays far ahead of the fills (bench/kafka.bench.ts). */
-export const DEFAULT_PARTITION_MAX_BYTES = 4 << 20;
+export const DEFAULT_PARTITION_MAX_BYTES = 2 << 20;
 
 const LOG_APPEND_TIME = 0x08;
 const CONTROL = 0x20;
