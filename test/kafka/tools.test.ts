@@ -10,9 +10,9 @@ import { resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { inflateSync } from "node:zlib";
-import { decodeHistogramMessage } from "../../src/formats/flatbuffers/index.ts";
+import { decodeEvents, decodeHistogramMessage } from "../../src/formats/flatbuffers/index.ts";
 import { parseCommandJson } from "../../src/kafka/config-commands.ts";
-import type { HistogramView } from "../../src/kafka/histograms.ts";
+import { createHistogram, type HistogramView } from "../../src/kafka/histograms.ts";
 import { silentLogger } from "../../src/kafka/log.ts";
 import type { ServiceOptions } from "../../src/kafka/options.ts";
 import { encodeHistogramMessage } from "../../src/kafka/publisher.ts";
@@ -208,6 +208,29 @@ print(json.dumps(out))
         assert.equal(g.tof, r.topic === "gendh" ? 0 : r.events);
         // -dh: 100 rows of ids row*100 + N(50, 10).
         if (r.topic === "gendh") assert.ok(g.dets.every((d, i) => Math.floor(d / 100) === Math.floor(i / 7)));
+      }
+      if (r.topic === "gendh") {
+        // Detector-only ev42 (no ToFs), as just-bin-it's --det-hist writes it: a dethist counts every id.
+        const map = createHistogram({
+          type: "dethist",
+          tofRange: [0, 0],
+          detRange: [0, 1],
+          numBins: 1,
+          width: 100,
+          height: 100,
+          leftEdges: [],
+          topic: "o",
+          dataTopics: [r.topic],
+          dataBrokers: [b],
+          source: "",
+          id: "",
+        });
+        for (const m of msgs) {
+          const ev = decodeEvents(m);
+          assert.equal(ev.schema, "ev42");
+          if (ev.schema === "ev42") map.add(ev.timeOfFlight, ev.detectorId);
+        }
+        assert.equal(map.sum(), n * r.events);
       }
     }
   });
