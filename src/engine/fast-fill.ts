@@ -14,6 +14,11 @@ import type { Column } from "./columns.ts";
 import { CHUNK, cStrides, type FillPlan } from "./fill-plan.ts";
 import type { Storage } from "./storage.ts";
 
+/** Source truncating `expr` (known to lie in [0, max] or be NaN-free in range) toward zero. */
+function trunc(expr: string, max: number): string {
+  return max < 2 ** 30 ? `((${expr}) | 0)` : `Math.trunc(${expr})`;
+}
+
 /** A number as a JS literal that parses back to the same double. */
 function lit(x: number): string {
   if (Object.is(x, -0)) return "(-0)";
@@ -92,12 +97,13 @@ function axisCode(inp: Input, k: number): string {
   }
   if (inp.kind === "numpy") {
     // NumpyRegularAxis.index, verbatim: numpy's guess from (x - lower) / (upper - lower) * bins, corrected by one.
+    // In range the guess is in [0, bins], so `| 0` truncates it exactly (and 3x faster than Math.trunc).
     const r = a as NumpyRegularAxis;
     const n = a.size;
     return `let p${k} = -1;
       { const v = x${k}[i];
         if (v >= ${lit(r.lower)} && v <= ${lit(r.upper)}) {
-          let b = Math.trunc(((v - ${lit(r.lower)}) / ${lit(r.upper - r.lower)}) * ${n});
+          let b = ${trunc(`((v - ${lit(r.lower)}) / ${lit(r.upper - r.lower)}) * ${n}`, n)};
           if (b === ${n}) b--;
           if (v < e${k}[b]) b--;
           if (v >= e${k}[b + 1] && b !== ${n - 1}) b++;
@@ -106,17 +112,22 @@ function axisCode(inp: Input, k: number): string {
   }
   const n = a.size;
   const top = a.overflow ? over : n - 1 + uf;
-  const scale = uniformScale(inlineEdges(a));
-  if (scale !== undefined)
-    // Exact for any increasing edges: the walk stops at the bin with e[b] <= v < e[b + 1].
+  const edges = inlineEdges(a);
+  const scale = uniformScale(edges);
+  if (scale !== undefined) {
+    // Exact for any increasing edges: the walk stops at the bin with e[b] <= v < e[b + 1]. The end edges are
+    // literals: V8 must reload typed-array elements after every count stored (the arrays could alias).
+    const lo = lit(edges[0]);
+    const hi = lit(edges[n]);
     return `let p${k} = ${over};
     { const v = x${k}[i];
-      if (v >= e${k}[0]) {
-        if (v < e${k}[${n}]) { let b = ((v - e${k}[0]) * ${lit(scale)}) | 0; if (b > ${n - 1}) b = ${n - 1};
+      if (v >= ${lo}) {
+        if (v < ${hi}) { let b = ((v - ${lo}) * ${lit(scale)}) | 0; if (b > ${n - 1}) b = ${n - 1};
           while (v < e${k}[b]) b--; while (v >= e${k}[b + 1]) b++; p${k} = b + ${uf}; }
-        else if (v === e${k}[${n}]) p${k} = ${top};
-      } else if (v < e${k}[0]) p${k} = ${under}; }
+        else if (v === ${hi}) p${k} = ${top};
+      } else if (v < ${lo}) p${k} = ${under}; }
     ${skip}`;
+  }
   return `let p${k} = ${over};
     { const v = x${k}[i];
       if (v >= e${k}[0]) {
