@@ -2,10 +2,11 @@
 // 8-byte-aligned batch buffer, decodes its header there (views, no copy of the event arrays) to run just-bin-it's
 // per-message rules (start/stop, source filter, pulse time), and hands the batch buffer to a worker by transfer.
 // The worker decodes the same bytes in place and fills its own partial engine histograms, one per histogram of the
-// running config, whose counts live in SharedArrayBuffers. At publish time the main thread waits for the batches
-// handed out so far (a barrier through every worker's queue, so a publish holds a consistent prefix of messages)
-// and sums the partials into the published histogram. Workers keep at most a few batches queued each, so a barrier
-// waits for little work; the reader stops fetching while they are full.
+// running config, whose counts live in SharedArrayBuffers, which the main thread sums into the published histogram.
+// FINISHED, ERROR and the first publish after a reset first wait for every batch handed out so far (a barrier through
+// each worker's queue: an exact prefix of the messages); periodic publishes read the partials as they are (a
+// snapshot, so they are never late behind queued work). Workers keep at most 2 batches queued each, and the reader
+// stops fetching while they are full.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { HistogramSpec } from "./config-commands.ts";

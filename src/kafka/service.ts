@@ -102,6 +102,8 @@ export class Service {
   /** Fill worker threads (0: fill on the main thread). */
   readonly fillThreads: number;
   private pool: FillPool | undefined;
+  /** reset_counts handed to the fill workers that no publish has waited for yet. */
+  private clearsPending = 0;
 
   constructor(opts: ServiceOptions, log?: Logger, o: { fillThreads?: number } = {}) {
     this.fillThreads = o.fillThreads ?? defaultFillThreads();
@@ -283,7 +285,10 @@ export class Service {
       } else {
         const live = this.jobs.filter((j) => !j.done);
         for (const j of live) j.state.clear();
-        this.pool?.clear(live.flatMap((j) => (j.slot === undefined ? [] : [j.slot])));
+        if (this.pool) {
+          this.pool.clear(live.flatMap((j) => (j.slot === undefined ? [] : [j.slot])));
+          this.clearsPending++;
+        }
       }
       if (msgId !== undefined) this.respond(msgId);
     } catch (e) {
@@ -510,11 +515,11 @@ export class Service {
   }
 
   /** Makes the main thread's counts of `jobs` hold every message handed to the fill workers so far. */
-  private async gather(jobs: Job[]): Promise<void> {
+  private async gather(jobs: Job[], wait = true): Promise<void> {
     const pool = this.pool;
     const slots = jobs.filter((j) => j.slot !== undefined);
     if (!pool || slots.length === 0) return;
-    await pool.barrier();
+    if (wait) await pool.barrier();
     for (const j of slots) pool.gather(j.slot as number, j.state.hist.counts);
   }
 
@@ -562,9 +567,14 @@ export class Service {
       jobs.push(j);
     }
     if (jobs.length === 0) return;
-    // One barrier for the whole round; a histogram that finished meanwhile has published FINISHED itself.
-    void this.gather(jobs).then(
+    // A periodic publish is a snapshot of the workers' partials as they are (whole counts, a consistent sum, maybe
+    // part of the batch being filled): waiting for the queued batches would make it late. It waits only while a
+    // reset_counts may still be queued behind batches. FINISHED and ERROR always wait (publish()): they are exact.
+    // A histogram that finished meanwhile has published FINISHED itself.
+    const clears = this.clearsPending;
+    void this.gather(jobs, clears > 0).then(
       () => {
+        this.clearsPending -= clears;
         for (const j of jobs) if (j.live && !j.done) void this.publishNow(j);
         if (this.publishLateness.length >= 10_000) this.publishLateness.shift();
         this.publishLateness.push(Date.now() - due);
