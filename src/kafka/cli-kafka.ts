@@ -1,8 +1,10 @@
 // `histd kafka` / `just-bin-it`: the drop-in service.
+
+import type { Catalog } from "../catalog/index.ts";
 import { helpText, parseServiceOptions, serviceSpecs, UsageError } from "./options.ts";
 import { Service } from "./service.ts";
 
-export async function runKafka(argv: string[], prog = "histd kafka"): Promise<number> {
+export async function runKafka(argv: string[], prog = "histd kafka", catalog?: Catalog): Promise<number> {
   if (argv.includes("-h") || argv.includes("--help")) {
     console.log(helpText(prog, serviceSpecs));
     return 0;
@@ -17,7 +19,7 @@ export async function runKafka(argv: string[], prog = "histd kafka"): Promise<nu
     }
     throw e;
   }
-  const service = new Service(opts);
+  const service = new Service(opts, undefined, { catalog });
   let done: (code: number) => void = () => {};
   const finished = new Promise<number>((r) => {
     done = r;

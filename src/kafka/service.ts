@@ -3,7 +3,9 @@
 import { availableParallelism } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { Admin, type ConnectionOptions, Producer } from "@platformatic/kafka";
+import type { Catalog, CatalogEntry, MetricSample } from "../catalog/index.ts";
 import { decodeEvents, type EventMessage } from "../formats/flatbuffers/index.ts";
+import { catalogKafkaJob } from "./catalog.ts";
 import {
   CommandError,
   type ConfigCommand,
@@ -55,6 +57,8 @@ interface Job {
   sim?: NodeJS.Timeout;
   /** This histogram's index in the fill workers' config (undefined: filled on the main thread). */
   slot?: number;
+  /** Its entry in the process catalog (dashboard, REST), when the service has one. */
+  entry?: CatalogEntry;
 }
 
 /** The histograms reading one data topic. */
@@ -105,8 +109,14 @@ export class Service {
   /** reset_counts handed to the fill workers that no publish has waited for yet. */
   private clearsPending = 0;
 
-  constructor(opts: ServiceOptions, log?: Logger, o: { fillThreads?: number } = {}) {
+  /** Where the running config's histograms are shown (the HTTP door reads it); none in plain just-bin-it mode. */
+  private readonly catalog: Catalog | undefined;
+  private readonly collectMetrics = (): MetricSample[] => this.metrics();
+
+  constructor(opts: ServiceOptions, log?: Logger, o: { fillThreads?: number; catalog?: Catalog } = {}) {
     this.fillThreads = o.fillThreads ?? defaultFillThreads();
+    this.catalog = o.catalog;
+    this.catalog?.collectors.add(this.collectMetrics);
     this.opts = opts;
     this.log = log ?? createLogger(opts.logLevel, "histd");
     if (opts.graphiteConfigFile)
@@ -161,6 +171,8 @@ export class Service {
 
   /** Waits for the config brokers and topic, then starts listening, publishing and the heartbeat. */
   async start(): Promise<void> {
+    // Ready once the config topic is being read (start() waits for the brokers until then).
+    this.catalog?.readiness.set("kafka", () => this.configReader !== undefined && !this.closed);
     const brokers = this.brokers(this.opts.brokers);
     while (!this.closed && !(await this.topicsExist(brokers, [this.opts.configTopic]))) {
       this.log.error("Could not connect to Kafka brokers or topic for configuration - will retry shortly");
@@ -339,6 +351,7 @@ export class Service {
       });
     });
     this.jobs = jobs;
+    this.showInCatalog(jobs);
     if (this.opts.simulationMode) {
       for (const j of jobs) this.startSimulation(j);
       return;
@@ -547,6 +560,7 @@ export class Service {
     const info = j.state.info(error);
     const view = j.state.hist.view();
     this.counters.publishes++;
+    j.entry?.touch();
     this.onPublish?.(view, info, { id: j.spec.id, topic: j.spec.topic });
     if (!j.sink) return Promise.resolve();
     const bytes = encodeHistogramMessage(j.schema, view, info, nowNs());
@@ -625,6 +639,50 @@ export class Service {
     return j.state.hist.sum();
   }
 
+  /** Shows the new config's histograms in the catalog, in place of the previous config's. A finished histogram
+   * stays visible until a new config replaces it, as its last published output does on Kafka. */
+  private showInCatalog(jobs: Job[]): void {
+    const catalog = this.catalog;
+    if (!catalog) return;
+    for (const e of catalog.list()) if (e.door === "kafka") catalog.remove(e);
+    for (const j of jobs) j.entry = catalogKafkaJob(catalog, j);
+  }
+
+  /** Counters for /metrics. */
+  private metrics(): MetricSample[] {
+    const c = this.counters;
+    const counter = (
+      name: string,
+      help: string,
+      value: number,
+      labels?: Record<string, string>,
+    ): MetricSample => ({
+      name: `histd_kafka_${name}`,
+      help,
+      type: "counter",
+      value,
+      ...(labels ? { labels } : {}),
+    });
+    const out = [
+      counter("commands_total", "Commands read from the config topic.", c.commands),
+      counter(
+        "undecodable_commands_total",
+        "Config-topic messages that were not valid commands.",
+        c.undecodableCommands,
+      ),
+      counter("decode_errors_total", "Malformed messages on data topics.", c.malformedEvents),
+      counter("foreign_messages_total", "Messages of another schema on data topics.", c.foreignEvents),
+      counter("publishes_total", "Histograms published.", c.publishes),
+      counter("heartbeats_total", "Heartbeats published.", c.heartbeats),
+    ];
+    for (const r of this.readerStats()) {
+      const labels = { topic: r.topic };
+      out.push(counter("messages_total", "Messages read from a data topic.", r.messages, labels));
+      out.push(counter("fetch_errors_total", "Failed fetches from a data topic.", r.fetchErrors, labels));
+    }
+    return out;
+  }
+
   /** Reader statistics per data topic (for logs and tests). */
   readerStats(): { topic: string; messages: number; fetchErrors: number; missingTopic: number }[] {
     return this.groups.map((g) => ({ topic: g.reader.topic, ...g.reader.stats }));
@@ -634,6 +692,11 @@ export class Service {
     if (this.closed) return;
     await this.stopAll().catch(() => {});
     this.closed = true;
+    if (this.catalog) {
+      for (const e of this.catalog.list()) if (e.door === "kafka") this.catalog.remove(e);
+      this.catalog.collectors.delete(this.collectMetrics);
+      this.catalog.readiness.delete("kafka");
+    }
     for (const t of this.timers) clearTimeout(t);
     await this.configReader?.close();
     await this.commandLoop?.catch(() => {});

@@ -192,11 +192,9 @@ class Card {
         axes: [
           {
             label: a ? a.label || a.name : "",
-            ...(cats
-              ? {
-                  values: (_u: uPlot, ticks: number[]) => ticks.map((t) => String(cats[Math.floor(t)] ?? "")),
-                }
-              : {}),
+            values: cats
+              ? (_u: uPlot, ticks: number[]) => ticks.map((t) => String(cats[Math.floor(t)] ?? ""))
+              : (_u: uPlot, ticks: number[]) => ticks.map(compact),
           },
           { size: 60 },
         ],
@@ -249,8 +247,12 @@ class Card {
       const y: (number | null)[] = new Array(n + 1);
       for (let i = 0; i < n; i++) y[i] = log && !(data[i] > 0) ? null : data[i];
       y[n] = y[n - 1] ?? null;
-      if (this.u && this.u.data[0].length === x.length) this.u.setData([x, y], false);
-      else {
+      if (this.u && this.u.data[0].length === x.length) {
+        // New counts rescale y; the x range stays where the user zoomed it.
+        const { min, max } = this.u.scales.x;
+        this.u.setData([x, y]);
+        if (min != null && max != null) this.u.setScale("x", { min, max });
+      } else {
         this.u?.destroy();
         this.u = this.plot1d(x, y, a);
       }
@@ -295,6 +297,12 @@ class Card {
     this.summary = s;
     this.renderInfo();
   }
+}
+
+/** Tick labels that stay short for large values (time of flight in ns: "20M", not "20,000,000"). */
+const compactFormat = new Intl.NumberFormat("en", { notation: "compact", maximumSignificantDigits: 4 });
+function compact(t: number): string {
+  return Math.abs(t) >= 1e5 ? compactFormat.format(t) : String(Number(t.toPrecision(6)));
 }
 
 const cards = new Map<string, Card>();
@@ -418,7 +426,8 @@ function connect(): void {
   stats,
   cards,
   /** Fraction of sampled pixels of the card's plot canvas that are coloured (counts), for the card `key`. */
-  inkFraction(key: string): number {
+  /** Fraction of coloured pixels in the card's plot canvas, in its top `upTo` part (1: all of it). */
+  inkFraction(key: string, upTo = 1): number {
     const c = cards.get(key);
     const canvas = c?.root.querySelector("canvas") as HTMLCanvasElement | null;
     if (!canvas) return 0;
@@ -427,7 +436,7 @@ function connect(): void {
     const img = ctx.getImageData(0, 0, width, height).data;
     let ink = 0;
     let total = 0;
-    for (let y = 0; y < height; y += 3)
+    for (let y = 0; y < height * upTo; y += 3)
       for (let x = 0; x < width; x += 3) {
         const i = (y * width + x) * 4;
         total++;
