@@ -680,6 +680,15 @@ export class Service {
       out.push(counter("messages_total", "Messages read from a data topic.", r.messages, labels));
       out.push(counter("fetch_errors_total", "Failed fetches from a data topic.", r.fetchErrors, labels));
     }
+    for (const g of this.groups)
+      for (const [partition, lag] of g.reader.lag)
+        out.push({
+          name: "histd_kafka_consumer_lag",
+          help: "Messages a data topic's partition is ahead of histd (at the last fetch).",
+          type: "gauge",
+          labels: { topic: g.reader.topic, partition: String(partition) },
+          value: lag,
+        });
     return out;
   }
 

@@ -53,6 +53,8 @@ export class TopicReader {
   readonly stats: ReaderStats = { messages: 0, bytes: 0, fetches: 0, fetchErrors: 0, missingTopic: 0 };
   /** True once a fetch found every partition at its high watermark (nothing more to read right now). */
   caughtUp = false;
+  /** Messages each partition is behind its high watermark, as of the last fetch (consumer lag). */
+  readonly lag = new Map<number, number>();
   private readonly consumer: Consumer;
   private readonly o: TopicReaderOptions;
   private offsets = new Map<number, bigint>();
@@ -203,6 +205,7 @@ export class TopicReader {
             if (last > next) next = last;
           }
           this.offsets.set(p.partitionIndex, next);
+          this.lag.set(p.partitionIndex, Number(p.highWatermark > next ? p.highWatermark - next : 0n));
           if (next < p.highWatermark) caughtUp = false;
         }
     return caughtUp;
