@@ -160,3 +160,16 @@ export function traitsRepr(a: AxisTraits): string {
   if (a.circular) return ", circular=True";
   return (a.underflow ? "" : ", underflow=False") + (a.overflow ? "" : ", overflow=False");
 }
+
+/** Edges 0..size through value(i), which is how boost reports them. */
+export function edgesByValue(a: { readonly size: number; value(i: number): number }): Float64Array {
+  const e = new Float64Array(a.size + 1);
+  for (let i = 0; i <= a.size; i++) e[i] = a.value(i);
+  return e;
+}
+
+/** A copy of an axis (same class, own metadata), with `fields` replacing mutable state such as edge arrays. */
+export function cloneAxis<T extends Axis>(a: T, fields: Record<string, unknown> = {}): T {
+  const c = Object.create(Object.getPrototypeOf(a)) as T;
+  return Object.assign(c, a, { metadata: { ...a.metadata } }, fields);
+}

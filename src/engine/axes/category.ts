@@ -2,7 +2,16 @@
 // and growth that appends unseen values in the order they are first met.
 import { InvalidArgumentError } from "../errors.ts";
 import type { Metadata, UhiAxis } from "../uhi-types.ts";
-import { type Axis, type ChunkValues, DROP, metadataRepr, pyNum, pyStr, withAxisInfo } from "./axis.ts";
+import {
+  type Axis,
+  type ChunkValues,
+  cloneAxis,
+  DROP,
+  metadataRepr,
+  pyNum,
+  pyStr,
+  withAxisInfo,
+} from "./axis.ts";
 
 export interface CategoryOptions {
   /** The "other" bin for values not in the list (boost's overflow). Ignored when growing. */
@@ -78,13 +87,7 @@ abstract class CategoryAxis<T extends number | string> implements Axis {
   }
 
   clone(): this {
-    const c = Object.create(Object.getPrototypeOf(this)) as this;
-    Object.assign(c, this, {
-      metadata: { ...this.metadata },
-      cats: [...this.cats],
-      lookup: new Map(this.lookup),
-    });
-    return c;
+    return cloneAxis(this, { cats: [...this.cats], lookup: new Map(this.lookup) });
   }
 
   sameBinning(o: Axis): boolean {

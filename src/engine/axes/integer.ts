@@ -6,7 +6,9 @@ import {
   type Axis,
   type AxisOptions,
   type ChunkValues,
+  cloneAxis,
   DROP,
+  edgesByValue,
   metadataRepr,
   pyNum,
   traitsRepr,
@@ -98,15 +100,11 @@ export class IntegerAxis implements Axis {
   }
 
   edges(): Float64Array {
-    const e = new Float64Array(this.size + 1);
-    for (let i = 0; i <= this.size; i++) e[i] = this.min + i;
-    return e;
+    return edgesByValue(this);
   }
 
   clone(): IntegerAxis {
-    const c = Object.create(IntegerAxis.prototype) as IntegerAxis;
-    Object.assign(c, this, { metadata: { ...this.metadata } });
-    return c;
+    return cloneAxis(this);
   }
 
   sameBinning(o: Axis): boolean {

@@ -7,8 +7,10 @@ import {
   type Axis,
   type AxisOptions,
   type ChunkValues,
+  cloneAxis,
   continuousTraits,
   DROP,
+  edgesByValue,
   metadataRepr,
   pyNum,
   traitsRepr,
@@ -183,15 +185,11 @@ export class RegularAxis implements Axis {
   }
 
   edges(): Float64Array {
-    const e = new Float64Array(this.size + 1);
-    for (let i = 0; i <= this.size; i++) e[i] = this.value(i);
-    return e;
+    return edgesByValue(this);
   }
 
   clone(): RegularAxis {
-    const c = Object.create(RegularAxis.prototype) as RegularAxis;
-    Object.assign(c, this, { metadata: { ...this.metadata } });
-    return c;
+    return cloneAxis(this);
   }
 
   sameBinning(o: Axis): boolean {

@@ -5,6 +5,7 @@ import {
   type Axis,
   type AxisOptions,
   type ChunkValues,
+  cloneAxis,
   continuousTraits,
   DROP,
   metadataRepr,
@@ -153,9 +154,7 @@ export class VariableAxis implements Axis {
   }
 
   clone(): VariableAxis {
-    const c = Object.create(VariableAxis.prototype) as VariableAxis;
-    Object.assign(c, this, { metadata: { ...this.metadata }, e: this.e.slice() });
-    return c;
+    return cloneAxis(this, { e: this.e.slice() });
   }
 
   sameBinning(o: Axis): boolean {
