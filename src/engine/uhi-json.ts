@@ -1,6 +1,7 @@
 // UHI JSON as Python writes and reads it: bare NaN / Infinity / -Infinity tokens and -0.0 (json.dumps does emit
 // them, in mean and weighted_mean files), nested C-order lists for storage arrays, and floats that stay floats.
-import { InvalidArgumentError } from "./errors.ts";
+import { InvalidArgumentError, ResourceExhaustedError } from "./errors.ts";
+import { DEFAULT_LIMITS, type Limits } from "./histogram.ts";
 import type { MetadataValue, StorageKey, UhiAxis, UhiHistogram } from "./uhi-types.ts";
 import { STORAGE_KEYS, uhiAxisExtent } from "./uhi-types.ts";
 
@@ -199,22 +200,27 @@ function axisJson(a: UhiAxis): Record<string, unknown> {
 }
 
 /** Flattens nested lists in C order, checking the shape. Missing trailing dimensions of size 0 are allowed
- * (Python's JSON collapses them). */
+ * (Python's JSON collapses them). The shape is checked before the output is allocated, so a text cannot make
+ * histd allocate for cells it does not hold. */
 function flatten(v: Json, shape: readonly number[], what: string): Float64Array {
   const cells = shape.reduce((a, b) => a * b, 1);
-  const out = new Float64Array(cells);
-  if (cells === 0) return out;
-  let n = 0;
-  const walk = (x: Json, dim: number): void => {
+  if (cells === 0) return new Float64Array(0);
+  const check = (x: Json, dim: number): void => {
     if (dim === shape.length) {
       if (typeof x !== "number")
         throw new InvalidArgumentError(`UHI: ${what} must hold numbers, got ${JSON.stringify(x)}`);
-      out[n++] = x;
       return;
     }
     if (!Array.isArray(x) || x.length !== shape[dim])
       throw new InvalidArgumentError(`UHI: ${what} must have shape [${shape.join(", ")}]`);
-    for (const y of x) walk(y, dim + 1);
+    for (const y of x) check(y, dim + 1);
+  };
+  check(v, 0);
+  const out = new Float64Array(cells);
+  let n = 0;
+  const walk = (x: Json, dim: number): void => {
+    if (dim === shape.length) out[n++] = x as number;
+    else for (const y of x as Json[]) walk(y, dim + 1);
   };
   walk(v, 0);
   return out;
@@ -244,8 +250,11 @@ function isHistogramLike(o: Json): o is { [k: string]: Json } {
   return o !== null && typeof o === "object" && !Array.isArray(o) && ("uhi_schema" in o || "axes" in o);
 }
 
-/** Reads UHI JSON: one histogram, or the file-level map {name: histogram} with exactly one entry (or `name`). */
-export function uhiFromJson(text: string, name?: string): UhiHistogram {
+/**
+ * Reads UHI JSON: one histogram, or the file-level map {name: histogram} with exactly one entry (or `name`).
+ * A histogram of more than `limits.maxCells` cells is refused (RESOURCE_EXHAUSTED) before its storage is read.
+ */
+export function uhiFromJson(text: string, name?: string, limits: Limits = DEFAULT_LIMITS): UhiHistogram {
   let doc = parsePyJson(text);
   if (!isHistogramLike(doc)) {
     if (doc === null || typeof doc !== "object" || Array.isArray(doc))
@@ -290,6 +299,11 @@ export function uhiFromJson(text: string, name?: string): UhiHistogram {
       throw new InvalidArgumentError("UHI: malformed axis (bins/edges/categories)");
     return e;
   });
+  const cells = shape.reduce((a, b) => a * b, 1);
+  if (cells > limits.maxCells)
+    throw new ResourceExhaustedError(
+      `UHI: histogram of ${cells} cells exceeds the limit of ${limits.maxCells} cells`,
+    );
   const present = keys.filter((k) => k in st);
   let data: Partial<Record<StorageKey, Float64Array>> | undefined;
   if (present.length > 0) {
@@ -313,10 +327,17 @@ export function uhiFromJson(text: string, name?: string): UhiHistogram {
 }
 
 function fromSparse(index: Json[], values: Json[], shape: readonly number[], nanFill: boolean): Float64Array {
+  if (
+    !Array.isArray(index) ||
+    index.length !== shape.length ||
+    !Array.isArray(values) ||
+    index.some((row) => !Array.isArray(row) || row.length !== values.length)
+  )
+    throw new InvalidArgumentError("UHI: sparse 'index' must have one row per axis, as long as the values");
+  if (values.some((v) => typeof v !== "number"))
+    throw new InvalidArgumentError("UHI: sparse values must be numbers");
   const cells = shape.reduce((a, b) => a * b, 1);
   const out = new Float64Array(cells).fill(nanFill ? Number.NaN : 0);
-  if (!Array.isArray(index) || index.length !== shape.length || !Array.isArray(values))
-    throw new InvalidArgumentError("UHI: sparse 'index' must have one row per axis");
   for (let j = 0; j < values.length; j++) {
     let flat = 0;
     for (let k = 0; k < shape.length; k++) {

@@ -7,15 +7,15 @@ import { IntegerAxis } from "./axes/integer.ts";
 import { NumpyRegularAxis } from "./axes/numpy-regular.ts";
 import { RegularAxis, type Transform } from "./axes/regular.ts";
 import { VariableAxis } from "./axes/variable.ts";
-import { InvalidArgumentError } from "./errors.ts";
+import { InvalidArgumentError, ResourceExhaustedError } from "./errors.ts";
 import { Histogram, type Limits } from "./histogram.ts";
+import { bytesPerCell } from "./storage.ts";
 import {
   type Metadata,
   STORAGE_KEYS,
   type StorageType,
   type UhiAxis,
   type UhiHistogram,
-  uhiAxisExtent,
 } from "./uhi-types.ts";
 
 export const HISTD_VERSION = "0.1.0";
@@ -70,6 +70,10 @@ export function axisFromUhi(a: UhiAxis): Axis {
         throw new InvalidArgumentError("UHI: variable.edges must be an inline array");
       const t = info.transform;
       if (t === "log" || t === "sqrt" || t === "pow") {
+        if (Number(info.bins) !== a.edges.length - 1)
+          throw new InvalidArgumentError(
+            `UHI: transformed axis has ${a.edges.length} edges but writer_info bins ${String(info.bins)}`,
+          );
         const transform: Transform = t === "pow" ? { kind: "pow", power: Number(info.power) } : { kind: t };
         return new RegularAxis(Number(info.bins), Number(info.lower), Number(info.upper), {
           ...opts,
@@ -99,7 +103,13 @@ export function axisFromUhi(a: UhiAxis): Axis {
 
 const STORAGE_TYPES = new Set<string>(Object.keys(STORAGE_KEYS));
 
-export function histogramFromUhi(ir: UhiHistogram, limits?: Limits): Histogram {
+/** Cell and byte limits for a histogram read from UHI; both are checked before its storage is allocated. */
+export interface UhiLimits extends Limits {
+  /** Most storage bytes the histogram may take (RESOURCE_EXHAUSTED beyond). */
+  maxBytes?: number;
+}
+
+export function histogramFromUhi(ir: UhiHistogram, limits?: UhiLimits): Histogram {
   if (ir === null || typeof ir !== "object") throw new InvalidArgumentError("UHI: expected an object");
   if (ir.uhi_schema !== 1)
     throw new InvalidArgumentError(`UHI: unsupported uhi_schema ${String(ir.uhi_schema)}, need 1`);
@@ -107,10 +117,21 @@ export function histogramFromUhi(ir: UhiHistogram, limits?: Limits): Histogram {
   const type = ir.storage?.type;
   if (!STORAGE_TYPES.has(type)) throw new InvalidArgumentError(`UHI: unknown storage type '${String(type)}'`);
   const axes = ir.axes.map(axisFromUhi);
-  const h = new Histogram(axes, { storage: type as StorageType, metadata: ir.metadata, limits });
+  const bytes = axes.reduce((c, a) => c * a.extent, 1) * bytesPerCell(type as StorageType);
+  if (limits?.maxBytes !== undefined && bytes > limits.maxBytes)
+    throw new ResourceExhaustedError(
+      `histogram of ${bytes} bytes of ${type} storage exceeds the limit of ${limits.maxBytes} bytes`,
+    );
+  const engineLimits = limits === undefined ? undefined : { maxCells: limits.maxCells };
+  const h = new Histogram(axes, {
+    storage: type as StorageType,
+    metadata: ir.metadata,
+    limits: engineLimits,
+  });
   const data = ir.storage.data;
   if (data && Object.keys(data).length > 0) {
-    const cells = ir.axes.reduce((c, a) => c * uhiAxisExtent(a), 1);
+    // The histogram's own cells: a transformed axis takes its bins from writer_info, not from the edges.
+    const cells = h.cells;
     for (const k of STORAGE_KEYS[type as StorageType]) {
       const arr = data[k];
       if (!arr) throw new InvalidArgumentError(`UHI: ${type} storage needs '${k}'`);
