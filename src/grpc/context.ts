@@ -2,6 +2,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { HistError } from "../engine/index.ts";
 import { CodecError } from "../formats/codecs/index.ts";
+import type { DurableState } from "../state/durable.ts";
 import { RequestError } from "./arrays.ts";
 import type { Logger } from "./log.ts";
 import { Registry } from "./registry.ts";
@@ -13,6 +14,8 @@ export interface ServerContext {
   /** When set, every call needs `authorization: Bearer <one of these>`. */
   tokens?: Set<string>;
   stats: Stats;
+  /** Checkpoints and write-ahead log (--state-dir), when enabled. */
+  durable?: DurableState;
 }
 
 export class Stats {
@@ -38,6 +41,7 @@ export function createContext(opts: Partial<ServerContext> & { log: Logger }): S
     log: opts.log,
     tokens: opts.tokens,
     stats: opts.stats ?? new Stats(),
+    durable: opts.durable,
   };
 }
 

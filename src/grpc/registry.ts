@@ -45,6 +45,11 @@ export class Entry {
     if (this.fillIds.size > FILL_ID_MEMORY) this.fillIds.delete(this.fillIds.values().next().value as string);
   }
 
+  /** Remembered fill ids, oldest first (for checkpoints). */
+  fillIdList(): string[] {
+    return [...this.fillIds];
+  }
+
   changed(): void {
     this.version++;
     this.lastChange = Date.now();

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Catalog } from "../catalog/index.ts";
 import { type Histogram, histogramFromUhi, uhiFromJson } from "../engine/index.ts";
+import { DurableState } from "../state/durable.ts";
 import { pythonLogger } from "./log.ts";
 import { histRepr } from "./repr.ts";
 import { startServer } from "./server.ts";
@@ -25,7 +26,11 @@ const HELP = `Usage: histd serve [options]        (also installed as haas-server
       --tokens FILE       require 'authorization: Bearer <token>' with a token listed in FILE (one a line)
       --tls-cert FILE --tls-key FILE   serve TLS
       --max-histograms N  (default 10000)    --max-bytes N  storage bytes over all histograms (default: no limit)
-      --max-message-mib N largest request or response (default 512)`;
+      --max-message-mib N largest request or response (default 512)
+      --state-dir DIR     checkpoint every histogram into DIR and restore them on start
+      --checkpoint-interval S   seconds between checkpoints (default 5)
+      --wal               with --state-dir: a write-ahead log, so every acknowledged histd.v1 change
+                          survives a crash (fills are acknowledged once fsync'd, in groups)`;
 
 function loadIr(arg: string): Histogram {
   const text = arg.startsWith("@") ? readFileSync(arg.slice(1), "utf8") : arg;
@@ -51,6 +56,9 @@ export async function runServe(argv: string[]): Promise<number> {
       "http-port": { type: "string" },
       "http-host": { type: "string" },
       "no-http": { type: "boolean" },
+      "state-dir": { type: "string" },
+      "checkpoint-interval": { type: "string", default: "5" },
+      wal: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -76,6 +84,19 @@ export async function runServe(argv: string[]): Promise<number> {
     console.error("histd serve: --tls-cert and --tls-key go together");
     return 2;
   }
+  if (o.wal && o["state-dir"] === undefined) {
+    console.error("histd serve: --wal needs --state-dir");
+    return 2;
+  }
+  const interval = Number(o["checkpoint-interval"]);
+  if (!(interval > 0)) {
+    console.error("histd serve: --checkpoint-interval must be a positive number of seconds");
+    return 2;
+  }
+  const state =
+    o["state-dir"] === undefined
+      ? undefined
+      : new DurableState({ dir: resolve(o["state-dir"]), wal: o.wal === true, intervalS: interval, log });
   const catalog = new Catalog();
   const s = await startServer({
     host: o.host,
@@ -89,6 +110,7 @@ export async function runServe(argv: string[]): Promise<number> {
     maxBytes: o["max-bytes"] ? Number(o["max-bytes"]) : undefined,
     maxMessageBytes: Number(o["max-message-mib"]) * 1024 * 1024,
     catalog,
+    state,
   });
   log.info(
     `Histogram server started, listening on ${o.host}:${s.port} with max_workers=${Number(o["max-workers"])}`,

@@ -6,12 +6,13 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type { Catalog, MetricSample } from "../catalog/index.ts";
 import type { Histogram } from "../engine/index.ts";
+import type { DurableState } from "../state/durable.ts";
 import { createContext, type ServerContext, type Stats } from "./context.ts";
 import { haasHandlers } from "./haas-service.ts";
 import type { Logger } from "./log.ts";
 import { Registry } from "./registry.ts";
 import { seedHandlers } from "./seed-service.ts";
-import { v1Handlers } from "./v1-service.ts";
+import { applyLoggedFill, v1Handlers } from "./v1-service.ts";
 
 export const PROTO_DIR = resolve(import.meta.dirname, "../../proto");
 export const MAX_MESSAGE_BYTES = 512 * 1024 * 1024;
@@ -54,6 +55,8 @@ export interface ServeOptions {
   maxMessageBytes?: number;
   /** Publish every histogram, the door's metrics and its readiness here (the dashboard and HTTP API). */
   catalog?: Catalog;
+  /** Checkpoints (and a write-ahead log): restored before the server listens, closed (last checkpoint) by close(). */
+  state?: DurableState;
 }
 
 export interface RunningServer {
@@ -69,6 +72,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     outputDir: opts.outputDir,
     tokens: opts.tokens,
     registry: new Registry(opts.maxHistograms, opts.maxBytes, opts.catalog),
+    durable: opts.state,
   });
   const server = new grpc.Server({
     "grpc.max_receive_message_length": opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,
@@ -88,12 +92,26 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         }
       };
     }
+  if (opts.state) await opts.state.restore(ctx.registry);
   if (opts.seedHistogram) {
-    const entry = ctx.registry.add(opts.seedHistogram, "", "default");
+    // A restored "default" (--state-dir) is kept; otherwise the --hist-ir histogram is registered.
+    const entry = ctx.registry.has("default", "")
+      ? ctx.registry.get("default", "")
+      : ctx.registry.add(opts.seedHistogram, "", "default");
     server.addService(seed.service, seedHandlers(ctx, entry));
   }
+  if (opts.state) {
+    const fill = v1.service.Fill;
+    await opts.state.replay(ctx.registry, (entry, payload) =>
+      applyLoggedFill(ctx, entry, fill.requestDeserialize(Buffer.from(payload)) as never),
+    );
+    opts.state.start(ctx.registry);
+  }
   server.addService(haas.service, haasHandlers(ctx));
-  server.addService(v1.service, v1Handlers(ctx));
+  server.addService(
+    v1.service,
+    v1Handlers(ctx, (f) => v1.service.Fill.requestSerialize(f)),
+  );
   const creds = opts.tls
     ? grpc.ServerCredentials.createSsl(null, [
         { cert_chain: readFileSync(opts.tls.cert), private_key: readFileSync(opts.tls.key) },
@@ -104,7 +122,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     server.bindAsync(`${host}:${opts.port ?? 0}`, creds, (err, p) => (err ? rej(err) : res(p))),
   );
   const catalog = opts.catalog;
-  const collect = () => grpcMetrics(ctx.stats);
+  const collect = () => [...grpcMetrics(ctx.stats), ...(opts.state ? stateMetrics(opts.state) : [])];
   if (catalog) {
     catalog.collectors.add(collect);
     catalog.readiness.set("grpc", () => true);
@@ -117,10 +135,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       new Promise<void>((res) => {
         catalog?.collectors.delete(collect);
         catalog?.readiness.delete("grpc");
-        server.tryShutdown(() => res());
+        let closing: Promise<void> | undefined;
+        const closeState = () => {
+          closing ??= opts.state?.close().catch(() => undefined);
+          return closing;
+        };
+        server.tryShutdown(() => Promise.resolve(closeState()).then(() => res()));
         setTimeout(() => {
           server.forceShutdown();
-          res();
+          Promise.resolve(closeState()).then(() => res());
         }, 2000).unref();
       }),
   };
@@ -193,4 +216,25 @@ export function grpcMetrics(stats: Stats): MetricSample[] {
     value: [...stats.rpcs.values()].reduce((a, b) => a + b, 0),
   });
   return out;
+}
+
+/** Checkpoint and write-ahead-log counters as metric samples. */
+export function stateMetrics(state: DurableState): MetricSample[] {
+  const c = state.counters;
+  const door = { door: "grpc" };
+  const m = (name: string, help: string, type: "counter" | "gauge", value: number): MetricSample => ({
+    name,
+    help,
+    type,
+    labels: door,
+    value,
+  });
+  return [
+    m("histd_checkpoints_total", "Checkpoint rounds that wrote histograms", "counter", c.checkpoints),
+    m("histd_checkpoint_failures_total", "Checkpoint writes that failed", "counter", c.checkpointFailures),
+    m("histd_checkpoint_seconds", "Duration of the last checkpoint round", "gauge", c.lastCheckpointSeconds),
+    m("histd_checkpoint_bytes", "Bytes written by the last checkpoint round", "gauge", c.lastCheckpointBytes),
+    m("histd_wal_records_total", "Records appended to the write-ahead log", "counter", c.walRecords),
+    m("histd_wal_failures_total", "Write-ahead-log appends that failed", "counter", c.walFailures),
+  ];
 }

@@ -117,6 +117,8 @@ interface Prepared {
   entry: Entry;
   fillId: string;
   apply: () => number;
+  /** The request, encoded for the write-ahead log (when there is one). */
+  record?: Uint8Array;
 }
 
 function prepareDense(entry: Entry, storage: Record<string, PbArray>): () => number {
@@ -199,19 +201,36 @@ function prepareFill(ctx: ServerContext, f: PbFill, owner: string): Prepared {
   };
 }
 
+/** Applies a fill in the histogram's queue; `durable` resolves once it is in the write-ahead log (if any). */
 async function applyFill(ctx: ServerContext, p: Prepared) {
   const { entry } = p;
   return entry.run(() => {
     if (p.fillId !== "" && entry.seen(p.fillId))
-      return { hist_id: entry.id, duplicate: true, entries: 0, version: entry.version };
+      return {
+        res: { hist_id: entry.id, duplicate: true, entries: 0, version: entry.version },
+        durable: ctx.durable?.barrier(),
+      };
     const n = p.apply();
     entry.remember(p.fillId);
     entry.fills++;
     entry.changed();
     ctx.stats.fills++;
     ctx.stats.entries += n;
-    return { hist_id: entry.id, duplicate: false, entries: n, version: entry.version };
+    const durable = p.record ? ctx.durable?.logFill(entry, p.fillId, p.record) : undefined;
+    return { res: { hist_id: entry.id, duplicate: false, entries: n, version: entry.version }, durable };
   });
+}
+
+/** Replays one fill from the write-ahead log (before serving; not logged again). */
+export function applyLoggedFill(ctx: ServerContext, entry: Entry, req: PbFill): void {
+  const p = prepareFill(ctx, req, entry.owner);
+  if (p.fillId !== "" && entry.seen(p.fillId)) return;
+  const n = p.apply();
+  entry.remember(p.fillId);
+  entry.fills++;
+  entry.changed();
+  ctx.stats.fills++;
+  ctx.stats.entries += n;
 }
 
 function metaJson(h: Histogram): string {
@@ -291,14 +310,19 @@ function snapshotOf(e: Entry, select: PbSelection[], proj: string[]) {
   };
 }
 
-export function v1Handlers(ctx: ServerContext): grpc.UntypedServiceImplementation {
+export function v1Handlers(
+  ctx: ServerContext,
+  encodeFill?: (f: PbFill) => Uint8Array,
+): grpc.UntypedServiceImplementation {
   const { registry, stats } = ctx;
+  const encode = (p: Prepared, f: PbFill): Prepared =>
+    ctx.durable?.walEnabled && encodeFill ? { ...p, record: encodeFill(f) } : p;
   const M = (m: string) => `histd.v1.Histd/${m}`;
   return {
     Create: unary<{ uhi_json: string; id: string; if_not_exists: boolean }, unknown>(
       ctx,
       M("Create"),
-      (call, owner) => {
+      async (call, owner) => {
         const { uhi_json, id, if_not_exists } = call.request;
         let h: Histogram;
         try {
@@ -317,6 +341,7 @@ export function v1Handlers(ctx: ServerContext): grpc.UntypedServiceImplementatio
         }
         const e = registry.add(h, owner, id);
         ctx.log.info(`Created histogram ${e.id}: ${histRepr(h)}`);
+        await ctx.durable?.logCreate(e, uhi_json);
         return info(e);
       },
     ),
@@ -331,34 +356,40 @@ export function v1Handlers(ctx: ServerContext): grpc.UntypedServiceImplementatio
       await e.run(() => {
         e.hist.reset();
         e.changed();
+        return ctx.durable?.logReset(e);
       });
       return info(e);
     }),
     Delete: unary<{ hist_id: string }, unknown>(ctx, M("Delete"), async (call, owner) => {
       const e = registry.get(call.request.hist_id, owner);
-      await e.run(() => registry.delete(e.id, owner));
+      await e.run(() => {
+        registry.delete(e.id, owner);
+        return ctx.durable?.logDelete(e);
+      });
       return info(e);
     }),
     Fill: unary<PbFill, unknown>(ctx, M("Fill"), async (call, owner) => {
       const t0 = performance.now();
-      const p = prepareFill(ctx, call.request, owner);
+      const p = encode(prepareFill(ctx, call.request, owner), call.request);
       const r = await applyFill(ctx, p);
       stats.fillSeconds += (performance.now() - t0) / 1000;
-      return r;
+      await r.durable;
+      return r.res;
     }),
     FillMany: unary<{ fills: PbFill[] }, unknown>(ctx, M("FillMany"), async (call, owner) => {
       const prepared = call.request.fills.map((f, i) => {
         try {
-          return prepareFill(ctx, f, owner);
+          return encode(prepareFill(ctx, f, owner), f);
         } catch (e) {
           const s = toStatus(e);
           if (e instanceof Error) e.message = `fill ${i}: ${s.details}`;
           throw e;
         }
       });
-      const results = [];
-      for (const p of prepared) results.push(await applyFill(ctx, p));
-      return { results };
+      const applied = [];
+      for (const p of prepared) applied.push(await applyFill(ctx, p));
+      await Promise.all(applied.map((a) => a.durable));
+      return { results: applied.map((a) => a.res) };
     }),
     Snapshot: unary<{ hist_id: string; select: PbSelection[]; project: string[]; drop: boolean }, unknown>(
       ctx,
@@ -366,11 +397,17 @@ export function v1Handlers(ctx: ServerContext): grpc.UntypedServiceImplementatio
       async (call, owner) => {
         const { hist_id, select, project: proj, drop } = call.request;
         const e = registry.get(hist_id, owner);
-        return e.run(() => {
+        let dropped: Promise<void> | undefined;
+        const snap = await e.run(() => {
           const snap = snapshotOf(e, select, proj);
-          if (drop) registry.delete(e.id, owner);
+          if (drop) {
+            registry.delete(e.id, owner);
+            dropped = ctx.durable?.logDelete(e);
+          }
           return snap;
         });
+        await dropped;
+        return snap;
       },
     ),
     Export: unary<{ hist_id: string; destination: string }, unknown>(

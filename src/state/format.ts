@@ -1,0 +1,114 @@
+// The checkpoint file format (version 1), little-endian:
+//   "HISTDCKP" (8 bytes) | u32 version | u32 metaBytes | f64 dataBytes
+//   meta: UTF-8 JSON (CheckpointMeta), zero-padded to a multiple of 8 bytes
+//   data: the storage fields, each a raw float64 array over all cells (C order, flow cells included)
+//   trailer: u32 CRC-32 of every byte before it | "DONE"
+// A file whose length, magic, version or checksum does not match is torn or corrupt and is never loaded.
+import { crc32 } from "node:zlib";
+
+export const CHECKPOINT_MAGIC = "HISTDCKP";
+export const CHECKPOINT_VERSION = 1;
+export const HEADER_BYTES = 24;
+export const TRAILER_BYTES = 8;
+const TRAILER_TAG = "DONE";
+
+/** Everything about one histogram except its storage arrays. */
+export interface CheckpointMeta {
+  id: string;
+  owner: string;
+  /** The histogram's UHI definition without data (axes as they are now, storage type, metadata). */
+  uhi: unknown;
+  varianceKnown: boolean;
+  version: number;
+  fills: number;
+  created: number;
+  /** Remembered fill ids, oldest first. */
+  fillIds: string[];
+  /** Last write-ahead-log sequence number included (0 without a WAL). */
+  lsn: number;
+  /** Checkpoint round that wrote the file (the newest valid generation wins on restore). */
+  seq: number;
+  /** Cells per field; fields.length is the storage's field count. */
+  cells: number;
+  fields: number;
+}
+
+export class CorruptCheckpoint extends Error {}
+
+/** The pieces of a checkpoint file in order; the caller writes them and appends `trailer(crc)`. Field arrays
+ * are views, not copies (float64 is little-endian on every platform Node runs on that we support). */
+export function checkpointParts(meta: CheckpointMeta, fields: Float64Array[]): Uint8Array[] {
+  const json = Buffer.from(JSON.stringify(meta), "utf8");
+  const padded = Math.ceil(json.length / 8) * 8;
+  const metaBuf = Buffer.alloc(padded);
+  json.copy(metaBuf);
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.write(CHECKPOINT_MAGIC, 0, "latin1");
+  header.writeUInt32LE(CHECKPOINT_VERSION, 8);
+  header.writeUInt32LE(padded, 12);
+  header.writeDoubleLE(
+    fields.reduce((s, f) => s + f.byteLength, 0),
+    16,
+  );
+  return [header, metaBuf, ...fields.map((f) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength))];
+}
+
+export function trailer(crc: number): Uint8Array {
+  const t = Buffer.alloc(TRAILER_BYTES);
+  t.writeUInt32LE(crc >>> 0, 0);
+  t.write(TRAILER_TAG, 4, "latin1");
+  return t;
+}
+
+const CHUNK = 16 * 1024 * 1024;
+
+/** CRC-32 over the parts, 16 MiB at a time, yielding to the event loop between chunks (so checksumming a
+ * gigabyte does not stall fills). */
+export async function crcOf(parts: Uint8Array[]): Promise<number> {
+  let crc = 0;
+  for (const p of parts)
+    for (let o = 0; o < p.length; o += CHUNK) {
+      crc = crc32(p.subarray(o, Math.min(p.length, o + CHUNK)), crc);
+      if (p.length > CHUNK) await new Promise((r) => setImmediate(r));
+    }
+  return crc;
+}
+
+/** Parses and verifies a whole checkpoint file. Fields are views into `buf` when aligned, else copies. */
+export async function decodeCheckpoint(
+  buf: Uint8Array,
+): Promise<{ meta: CheckpointMeta; fields: Float64Array[] }> {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (b.length < HEADER_BYTES + TRAILER_BYTES) throw new CorruptCheckpoint("too short");
+  if (b.toString("latin1", 0, 8) !== CHECKPOINT_MAGIC) throw new CorruptCheckpoint("bad magic");
+  const version = b.readUInt32LE(8);
+  if (version !== CHECKPOINT_VERSION) throw new CorruptCheckpoint(`unsupported version ${version}`);
+  const metaBytes = b.readUInt32LE(12);
+  const dataBytes = b.readDoubleLE(16);
+  const total = HEADER_BYTES + metaBytes + dataBytes + TRAILER_BYTES;
+  if (b.length !== total) throw new CorruptCheckpoint(`length ${b.length}, header says ${total} (torn?)`);
+  if (b.toString("latin1", total - 4, total) !== TRAILER_TAG) throw new CorruptCheckpoint("no trailer");
+  const want = b.readUInt32LE(total - 8);
+  const got = await crcOf([b.subarray(0, total - TRAILER_BYTES)]);
+  if (got !== want) throw new CorruptCheckpoint("checksum mismatch");
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(b.toString("utf8", HEADER_BYTES, HEADER_BYTES + metaBytes).replace(/\0+$/, ""));
+  } catch (e) {
+    throw new CorruptCheckpoint(`bad metadata: ${(e as Error).message}`);
+  }
+  if (meta.cells * meta.fields * 8 !== dataBytes) throw new CorruptCheckpoint("field sizes do not add up");
+  const fields: Float64Array[] = [];
+  let o = HEADER_BYTES + metaBytes;
+  for (let i = 0; i < meta.fields; i++) {
+    const at = b.byteOffset + o;
+    if (at % 8 === 0) fields.push(new Float64Array(b.buffer, at, meta.cells));
+    else {
+      const f = new Float64Array(meta.cells);
+      new Uint8Array(f.buffer).set(b.subarray(o, o + meta.cells * 8));
+      fields.push(f);
+    }
+    o += meta.cells * 8;
+  }
+  return { meta, fields };
+}
