@@ -314,3 +314,52 @@ function jsonText(v: PyJson | undefined): string {
 function pyStr(v: PyJson | undefined): string {
   return typeof v === "string" ? v : pyRepr(v);
 }
+
+// ---- limits (histd's own, not just-bin-it's): checked before a config stops anything ----
+
+export interface ConfigLimits {
+  /** Most bins one histogram may have (`--max-cells`). */
+  maxCells: number;
+  /** Most storage bytes all histograms of one config may take together (`--max-bytes`), 8 per bin. */
+  maxBytes: number;
+}
+
+export const DEFAULT_CONFIG_LIMITS: ConfigLimits = { maxCells: 2 ** 31, maxBytes: Number.POSITIVE_INFINITY };
+
+/** Bins of a validated spec's histogram (an upper bound for roihist, whose gaps between rows are bins too). */
+export function specCells(spec: HistogramSpec): number {
+  const nb = spec.numBins;
+  const [nx, ny] = Array.isArray(nb) ? nb : [nb, nb];
+  switch (spec.type) {
+    case "hist1d":
+      if (spec.detRange) return nx * ny;
+      return Array.isArray(nb) ? 1 : nb;
+    case "hist2d":
+      return nx * ny;
+    case "dethist":
+      return spec.width * spec.height;
+    case "roihist":
+      return (spec.width + 1) * spec.leftEdges.length + 1;
+  }
+}
+
+/**
+ * Throws CommandError (the ERR response's text) when a histogram has more bins than `maxCells` or the config's
+ * histograms together more storage bytes than `maxBytes`; computed from the spec, before anything is allocated.
+ */
+export function checkConfigLimits(cfg: ConfigCommand, limits: ConfigLimits): void {
+  let bytes = 0;
+  cfg.histograms.forEach((spec, i) => {
+    const cells = specCells(spec);
+    const name = spec.id ? `'${spec.id}'` : `#${i}`;
+    if (!(cells <= limits.maxCells))
+      throw new CommandError(
+        `Histogram ${name} (${spec.type}) has ${cells} bins, more than this service's limit of ${limits.maxCells} (--max-cells)`,
+      );
+    bytes += 8 * cells;
+  });
+  if (bytes > limits.maxBytes)
+    throw new CommandError(
+      `The histograms of this config need ${bytes} bytes, more than this service's limit of ${limits.maxBytes} bytes (--max-bytes)`,
+    );
+}

@@ -12,6 +12,9 @@ export interface ServiceOptions extends SecurityFlags {
   simulationMode: boolean;
   logLevel: number;
   oneShotPlot: boolean;
+  /** histd's limits: most bins per histogram, most storage bytes over a config's histograms. */
+  maxCells?: number | undefined;
+  maxBytes?: number | undefined;
 }
 
 export interface FlagSpec {
@@ -180,6 +183,18 @@ export const serviceSpecs: FlagSpec[] = [
     kind: "flag",
     help: "runs until some data is histogrammed, plots it (PNG + terminal) and exits; publishes nothing",
   },
+  {
+    key: "maxCells",
+    names: ["--max-cells"],
+    kind: "int",
+    help: "histd: most bins one histogram may have; a config asking for more gets ERR (default 2147483648)",
+  },
+  {
+    key: "maxBytes",
+    names: ["--max-bytes"],
+    kind: "int",
+    help: "histd: most storage bytes (8 per bin) the histograms of one config may take; beyond, ERR (default: no limit)",
+  },
   ...securitySpecs,
 ];
 
@@ -198,6 +213,8 @@ export function parseServiceOptions(argv: string[]): ServiceOptions {
     simulationMode: v.simulationMode === true,
     logLevel: (v.logLevel as number | undefined) ?? 3,
     oneShotPlot: v.oneShotPlot === true,
+    maxCells: v.maxCells as number | undefined,
+    maxBytes: v.maxBytes as number | undefined,
     securityProtocol: v.securityProtocol as string | undefined,
     saslMechanism: v.saslMechanism as string | undefined,
     saslUsername: v.saslUsername as string | undefined,

@@ -9,6 +9,9 @@ import { catalogKafkaJob } from "./catalog.ts";
 import {
   CommandError,
   type ConfigCommand,
+  type ConfigLimits,
+  checkConfigLimits,
+  DEFAULT_CONFIG_LIMITS,
   type HistogramSpec,
   type InputSchema,
   type OutputSchema,
@@ -105,6 +108,8 @@ export class Service {
   private commandLoop: Promise<void> | undefined;
   /** Fill worker threads (0: fill on the main thread). */
   readonly fillThreads: number;
+  /** --max-cells and --max-bytes. */
+  readonly limits: ConfigLimits;
   private pool: FillPool | undefined;
   /** reset_counts handed to the fill workers that no publish has waited for yet. */
   private clearsPending = 0;
@@ -118,6 +123,10 @@ export class Service {
     this.catalog = o.catalog;
     this.catalog?.collectors.add(this.collectMetrics);
     this.opts = opts;
+    this.limits = {
+      maxCells: opts.maxCells ?? DEFAULT_CONFIG_LIMITS.maxCells,
+      maxBytes: opts.maxBytes ?? DEFAULT_CONFIG_LIMITS.maxBytes,
+    };
     this.log = log ?? createLogger(opts.logLevel, "histd");
     if (opts.graphiteConfigFile)
       this.graphite = new GraphiteSender(loadGraphiteConfig(opts.graphiteConfigFile), this.log);
@@ -290,6 +299,8 @@ export class Service {
     try {
       const cmd = parseCommand(msg);
       if (cmd.cmd === "config") {
+        // histd's limits first: a config beyond them is refused and the running histograms keep going.
+        checkConfigLimits(cmd, this.limits);
         await this.stopAll();
         await this.startConfig(cmd);
       } else if (cmd.cmd === "stop") {
