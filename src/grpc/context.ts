@@ -1,6 +1,6 @@
 // What every service of the server shares: the histograms, the output directory, auth, the log, and counters.
 import * as grpc from "@grpc/grpc-js";
-import { HistError } from "../engine/index.ts";
+import { DEFAULT_LIMITS, HistError, type Histogram, histogramFromUhi, uhiFromJson } from "../engine/index.ts";
 import { CodecError } from "../formats/codecs/index.ts";
 import type { DurableState } from "../state/durable.ts";
 import { RequestError } from "./arrays.ts";
@@ -16,6 +16,42 @@ export interface ServerContext {
   stats: Stats;
   /** Checkpoints and write-ahead log (--state-dir), when enabled. */
   durable?: DurableState;
+  /** --max-cells (per histogram) and --max-histograms-per-token. */
+  limits: ServerLimits;
+}
+
+export interface ServerLimits {
+  maxCells: number;
+  maxHistogramsPerToken: number;
+}
+
+/**
+ * A new histogram from a client's UHI JSON, within the server's limits: cells per histogram (--max-cells), storage
+ * bytes left under --max-bytes (both checked before anything is allocated) and histograms per token. Beyond a limit
+ * RESOURCE_EXHAUSTED, a bad text INVALID_ARGUMENT; nothing is registered here.
+ */
+export function histogramForClient(
+  ctx: ServerContext,
+  owner: string,
+  uhiJson: string,
+  opts: { what?: string; existing?: boolean } = {},
+): Histogram {
+  const what = opts.what ?? "uhi_json";
+  // `existing`: only compared with a histogram the caller already has (Create with if_not_exists).
+  if (!opts.existing && ctx.registry.all(owner).length >= ctx.limits.maxHistogramsPerToken)
+    throw new RequestError(
+      "RESOURCE_EXHAUSTED",
+      `this token holds its limit of ${ctx.limits.maxHistogramsPerToken} histograms (--max-histograms-per-token)`,
+    );
+  const maxCells = ctx.limits.maxCells;
+  try {
+    const ir = uhiFromJson(uhiJson, undefined, { maxCells });
+    const maxBytes = opts.existing ? undefined : ctx.registry.maxBytes - ctx.registry.bytes;
+    return histogramFromUhi(ir, { maxCells, maxBytes });
+  } catch (e) {
+    const status = e instanceof HistError && e.code === "RESOURCE_EXHAUSTED" ? e.code : "INVALID_ARGUMENT";
+    throw new RequestError(status, `${what}: ${(e as Error).message}`);
+  }
 }
 
 export class Stats {
@@ -42,6 +78,10 @@ export function createContext(opts: Partial<ServerContext> & { log: Logger }): S
     tokens: opts.tokens,
     stats: opts.stats ?? new Stats(),
     durable: opts.durable,
+    limits: opts.limits ?? {
+      maxCells: DEFAULT_LIMITS.maxCells,
+      maxHistogramsPerToken: Number.POSITIVE_INFINITY,
+    },
   };
 }
 
@@ -55,6 +95,22 @@ const STATUS: Record<string, grpc.status> = {
 
 /** gRPC status and message for an error thrown by a handler. */
 export function toStatus(e: unknown): { code: grpc.status; details: string } {
+  const s = rawStatus(e);
+  return { code: s.code, details: cleanDetails(s.details) };
+}
+
+/**
+ * Error texts echo client strings (ids, axis names); control characters in them made an invalid grpc-message
+ * trailer (the client saw an HTTP/2 protocol error instead of the status), so they are escaped, and long texts cut.
+ */
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+
+function cleanDetails(d: string): string {
+  const clean = d.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return clean.length > 1000 ? `${clean.slice(0, 1000)}...` : clean;
+}
+
+function rawStatus(e: unknown): { code: grpc.status; details: string } {
   if (e instanceof RequestError) return { code: STATUS[e.status], details: e.message };
   if (e instanceof HistError)
     return { code: STATUS[e.code] ?? grpc.status.INVALID_ARGUMENT, details: e.message };

@@ -1,9 +1,9 @@
 // The later HaaS protocol (proto/haas.proto, haas-protocols.md §2): /HistogrammerService/{Init,Fill,SnapShot,
 // Flush}, many histograms by uuid, arrays Blosc-compressed both ways. Errors are success=false responses.
 import type * as grpc from "@grpc/grpc-js";
-import { histogramFromUhi, histogramToUhi, STORAGE_KEYS, uhiFromJson, uhiToJson } from "../engine/index.ts";
+import { histogramToUhi, STORAGE_KEYS, uhiToJson } from "../engine/index.ts";
 import { f64Bytes, invalid } from "./arrays.ts";
-import { type ServerContext, toStatus, unary } from "./context.ts";
+import { histogramForClient, type ServerContext, toStatus, unary } from "./context.ts";
 import { resolveDestination, writeHistogramFile } from "./files.ts";
 import { histRepr } from "./repr.ts";
 import { decodeKwargs, kwargsRepr, type SeedValue } from "./seed-service.ts";
@@ -31,7 +31,7 @@ export function haasHandlers(ctx: ServerContext): grpc.UntypedServiceImplementat
   return {
     Init: unary<{ hist_json: string }, unknown>(ctx, "HistogrammerService/Init", (call, owner) => {
       try {
-        const h = histogramFromUhi(uhiFromJson(call.request.hist_json));
+        const h = histogramForClient(ctx, owner, call.request.hist_json, { what: "hist_json" });
         const e = registry.add(h, owner);
         log.info(`Initialized histogram ${e.id}: ${histRepr(h)}`);
         return ok(e.id);

@@ -27,14 +27,17 @@ const HELP = `Usage: histd serve [options]        (also installed as haas-server
       --tls-cert FILE --tls-key FILE   serve TLS
       --max-histograms N  (default 10000)    --max-bytes N  storage bytes over all histograms (default: no limit)
       --max-message-mib N largest request or response (default 512)
+      --max-cells N       most cells (bins with flow) one histogram may have (default 2147483648)
+      --max-histograms-per-token N  most histograms one bearer token (or anonymous) may hold (default: no limit)
       --state-dir DIR     checkpoint every histogram into DIR and restore them on start
       --checkpoint-interval S   seconds between checkpoints (default 5)
       --wal               with --state-dir: a write-ahead log, so every acknowledged histd.v1 change
                           survives a crash (fills are acknowledged once fsync'd, in groups)`;
 
-function loadIr(arg: string): Histogram {
+function loadIr(arg: string, maxCells: number | undefined): Histogram {
   const text = arg.startsWith("@") ? readFileSync(arg.slice(1), "utf8") : arg;
-  return histogramFromUhi(uhiFromJson(text));
+  const limits = maxCells === undefined ? undefined : { maxCells };
+  return histogramFromUhi(uhiFromJson(text, undefined, limits), limits);
 }
 
 export async function runServe(argv: string[]): Promise<number> {
@@ -51,6 +54,8 @@ export async function runServe(argv: string[]): Promise<number> {
       "tls-key": { type: "string" },
       "max-histograms": { type: "string" },
       "max-bytes": { type: "string" },
+      "max-cells": { type: "string" },
+      "max-histograms-per-token": { type: "string" },
       "max-message-mib": { type: "string", default: "512" },
       "no-demo": { type: "boolean" },
       "http-port": { type: "string" },
@@ -70,7 +75,8 @@ export async function runServe(argv: string[]): Promise<number> {
   const demo = o["hist-ir"] === undefined && !o["no-demo"];
   const irArg =
     o["hist-ir"] ?? (demo ? `@${resolve(import.meta.dirname, "../../example/hist_ir.json")}` : undefined);
-  const hist = irArg === undefined ? undefined : loadIr(irArg);
+  const maxCells = o["max-cells"] ? Number(o["max-cells"]) : undefined;
+  const hist = irArg === undefined ? undefined : loadIr(irArg, maxCells);
   if (hist) log.info(`Histogram setup successfully: ${histRepr(hist)}`);
   const tokens = o.tokens
     ? new Set(
@@ -108,6 +114,8 @@ export async function runServe(argv: string[]): Promise<number> {
     tls: o["tls-cert"] ? { cert: o["tls-cert"], key: o["tls-key"]! } : undefined,
     maxHistograms: o["max-histograms"] ? Number(o["max-histograms"]) : undefined,
     maxBytes: o["max-bytes"] ? Number(o["max-bytes"]) : undefined,
+    maxCells,
+    maxHistogramsPerToken: o["max-histograms-per-token"] ? Number(o["max-histograms-per-token"]) : undefined,
     maxMessageBytes: Number(o["max-message-mib"]) * 1024 * 1024,
     catalog,
     state,

@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type { Catalog, MetricSample } from "../catalog/index.ts";
-import type { Histogram } from "../engine/index.ts";
+import { DEFAULT_LIMITS, type Histogram } from "../engine/index.ts";
 import type { DurableState } from "../state/durable.ts";
 import { createContext, type ServerContext, type Stats } from "./context.ts";
 import { haasHandlers } from "./haas-service.ts";
@@ -51,6 +51,10 @@ export interface ServeOptions {
   tls?: { cert: string; key: string };
   maxHistograms?: number;
   maxBytes?: number;
+  /** Most cells one histogram may have (--max-cells; default the engine's 2^31). */
+  maxCells?: number;
+  /** Most histograms one bearer token (or the anonymous caller) may hold (--max-histograms-per-token). */
+  maxHistogramsPerToken?: number;
   /** Largest message received or sent (default 512 MiB, as the seed). */
   maxMessageBytes?: number;
   /** Publish every histogram, the door's metrics and its readiness here (the dashboard and HTTP API). */
@@ -73,6 +77,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     tokens: opts.tokens,
     registry: new Registry(opts.maxHistograms, opts.maxBytes, opts.catalog),
     durable: opts.state,
+    limits: {
+      maxCells: opts.maxCells ?? DEFAULT_LIMITS.maxCells,
+      maxHistogramsPerToken: opts.maxHistogramsPerToken ?? Number.POSITIVE_INFINITY,
+    },
   });
   const server = new grpc.Server({
     "grpc.max_receive_message_length": opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,

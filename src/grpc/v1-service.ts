@@ -12,7 +12,6 @@ import {
   reduce,
   STORAGE_KEYS,
   type StorageType,
-  uhiFromJson,
   uhiToJson,
 } from "../engine/index.ts";
 import {
@@ -24,7 +23,7 @@ import {
   RequestError,
   type WireArray,
 } from "./arrays.ts";
-import { callerOf, type ServerContext, statusName, toStatus, unary } from "./context.ts";
+import { callerOf, histogramForClient, type ServerContext, statusName, toStatus, unary } from "./context.ts";
 import { resolveDestination, writeHistogramFile } from "./files.ts";
 import type { Entry } from "./registry.ts";
 import { histRepr } from "./repr.ts";
@@ -324,13 +323,8 @@ export function v1Handlers(
       M("Create"),
       async (call, owner) => {
         const { uhi_json, id, if_not_exists } = call.request;
-        let h: Histogram;
-        try {
-          h = histogramFromUhi(uhiFromJson(uhi_json));
-        } catch (e) {
-          throw invalid(`uhi_json: ${(e as Error).message}`);
-        }
         if (if_not_exists && id !== "" && registry.has(id, owner)) {
+          const h = histogramForClient(ctx, owner, uhi_json, { existing: true });
           const e = registry.get(id, owner);
           if (metaJson(e.hist) !== metaJson(h))
             throw new RequestError(
@@ -339,6 +333,7 @@ export function v1Handlers(
             );
           return info(e);
         }
+        const h = histogramForClient(ctx, owner, uhi_json);
         const e = registry.add(h, owner, id);
         ctx.log.info(`Created histogram ${e.id}: ${histRepr(h)}`);
         await ctx.durable?.logCreate(e, uhi_json);
