@@ -42,6 +42,38 @@ export interface StateCounters {
 
 const fileName = (id: string) => `h-${id}`;
 
+const COPY_CELLS = 4 * 1024 * 1024;
+
+/** The UHI definition (no data) of `h`, cached while its axes keep their extents (histogramToUhi takes ~1 s
+ * for a 1e8-bin regular axis, on the event loop). Axes change only by growing, which changes an extent. */
+const definitions = new WeakMap<Histogram, { key: string; uhi: unknown }>();
+function definition(h: Histogram): unknown {
+  const key = `${h.storageType}:${h.extents.join(",")}`;
+  const c = definitions.get(h);
+  if (c?.key === key) return c.uhi;
+  const uhi = histogramToUhi(h, { withData: false });
+  definitions.set(h, { key, uhi });
+  return uhi;
+}
+
+/** Copies of `fields`, made 4 Mi cells at a time with a turn of the event loop in between for large ones. */
+async function copyChunked(fields: Float64Array[]): Promise<Float64Array[]> {
+  const out: Float64Array[] = [];
+  for (const f of fields) {
+    if (f.length <= COPY_CELLS) {
+      out.push(f.slice());
+      continue;
+    }
+    const c = new Float64Array(f.length);
+    for (let o = 0; o < f.length; o += COPY_CELLS) {
+      c.set(f.subarray(o, Math.min(f.length, o + COPY_CELLS)), o);
+      await new Promise((r) => setImmediate(r));
+    }
+    out.push(c);
+  }
+  return out;
+}
+
 export class DurableState {
   readonly dir: string;
   readonly intervalS: number;
@@ -277,12 +309,14 @@ export class DurableState {
       const name = fileName(e.id);
       live.add(name);
       if (this.savedVersion.get(e) === e.version && this.onDisk.has(name)) continue;
-      const snap = await e.run(() => ({
+      // Under the histogram's queue (its fills wait, nothing else does): the metadata, then a chunked copy of
+      // the fields that yields to the event loop every 32 MiB.
+      const snap = await e.run(async () => ({
         version: e.version,
         meta: {
           id: e.id,
           owner: e.owner,
-          uhi: histogramToUhi(e.hist, { withData: false }),
+          uhi: definition(e.hist),
           varianceKnown: e.hist.varianceKnown,
           version: e.version,
           fills: e.fills,
@@ -293,7 +327,7 @@ export class DurableState {
           cells: e.hist.cells,
           fields: e.hist.storage.fields.length,
         } satisfies CheckpointMeta,
-        fields: e.hist.storage.fields.map((f) => f.slice()),
+        fields: await copyChunked(e.hist.storage.fields),
       }));
       try {
         bytes += await writeCheckpoint(this.dir, name, snap.meta, snap.fields);
