@@ -185,12 +185,7 @@ export class DurableState {
       this.log.info(
         `state: replayed ${applied} WAL records (${skipped} already in checkpoints or duplicates)`,
       );
-    try {
-      this.wal = await Wal.open(this.dir);
-    } catch (e) {
-      this.log.error(`state: cannot open the WAL in ${this.dir}: ${(e as Error).message}`);
-      throw e;
-    }
+    this.wal = await Wal.open(this.dir);
     this.wal.onFailure = (e) => {
       this.counters.walFailures++;
       this.log.error(`state: WAL append failed: ${(e as Error).message} (the fill is not acknowledged)`);

@@ -217,7 +217,8 @@ export class Wal {
 
   /** Opens the log for appending in a new segment after every existing one. */
   static async open(dir: string): Promise<Wal> {
-    const segs = await listSegments(dir);
+    // An unreadable directory is not fatal here: appends then fail (and are counted and logged) until it works.
+    const segs = await listSegments(dir).catch(() => [] as number[]);
     const w = new Wal(dir, (segs.at(-1) ?? 0) + 1);
     await fsyncDir(dir).catch(() => undefined);
     return w;
