@@ -44,18 +44,6 @@ const fileName = (id: string) => `h-${id}`;
 
 const COPY_CELLS = 4 * 1024 * 1024;
 
-/** The UHI definition (no data) of `h`, cached while its axes keep their extents (histogramToUhi takes ~1 s
- * for a 1e8-bin regular axis, on the event loop). Axes change only by growing, which changes an extent. */
-const definitions = new WeakMap<Histogram, { key: string; uhi: unknown }>();
-function definition(h: Histogram): unknown {
-  const key = `${h.storageType}:${h.extents.join(",")}`;
-  const c = definitions.get(h);
-  if (c?.key === key) return c.uhi;
-  const uhi = histogramToUhi(h, { withData: false });
-  definitions.set(h, { key, uhi });
-  return uhi;
-}
-
 /** Copies of `fields`, made 4 Mi cells at a time with a turn of the event loop in between for large ones. */
 async function copyChunked(fields: Float64Array[]): Promise<Float64Array[]> {
   const out: Float64Array[] = [];
@@ -311,7 +299,7 @@ export class DurableState {
         meta: {
           id: e.id,
           owner: e.owner,
-          uhi: definition(e.hist),
+          uhi: histogramToUhi(e.hist, { withData: false }),
           varianceKnown: e.hist.varianceKnown,
           version: e.version,
           fills: e.fills,
