@@ -103,6 +103,7 @@ export function toStatus(e: unknown): { code: grpc.status; details: string } {
  * Error texts echo client strings (ids, axis names); control characters in them made an invalid grpc-message
  * trailer (the client saw an HTTP/2 protocol error instead of the status), so they are escaped, and long texts cut.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point here
 const CONTROL = /[\u0000-\u001f\u007f]/g;
 
 function cleanDetails(d: string): string {
