@@ -38,6 +38,8 @@ const STOP_LEEWAY_MS = 5000;
 
 export interface ServiceCounters {
   commands: number;
+  /** Events in the decoded messages of the data topics (before start/stop and source filters). */
+  events: number;
   undecodableCommands: number;
   malformedEvents: number;
   foreignEvents: number;
@@ -81,6 +83,7 @@ export class Service {
   readonly log: Logger;
   readonly counters: ServiceCounters = {
     commands: 0,
+    events: 0,
     undecodableCommands: 0,
     malformedEvents: 0,
     foreignEvents: 0,
@@ -478,6 +481,7 @@ export class Service {
       tof = ev.timeOfFlight;
       det = ev.pixelId ?? empty;
     }
+    this.counters.events += tof.length;
     for (const s of states) if (!s.finished) s.add(ts, ev.sourceName, pulse, tof, det);
   }
 
@@ -512,6 +516,7 @@ export class Service {
       }
       pulse = ev.referenceTime[0];
     }
+    this.counters.events += ev.timeOfFlight.length;
     const flags = new Array<number>(this.jobs.length).fill(0);
     let any = false;
     for (const j of group.jobs) {
@@ -676,6 +681,7 @@ export class Service {
     });
     const out = [
       counter("commands_total", "Commands read from the config topic.", c.commands),
+      counter("events_total", "Events in the decoded messages of the data topics.", c.events),
       counter(
         "undecodable_commands_total",
         "Config-topic messages that were not valid commands.",
@@ -690,7 +696,16 @@ export class Service {
       const labels = { topic: r.topic };
       out.push(counter("messages_total", "Messages read from a data topic.", r.messages, labels));
       out.push(counter("fetch_errors_total", "Failed fetches from a data topic.", r.fetchErrors, labels));
+      out.push(counter("bytes_total", "Message bytes read from a data topic.", r.bytes, labels));
     }
+    const late = this.publishLateness;
+    if (late.length > 0)
+      out.push({
+        name: "histd_kafka_publish_lateness_seconds",
+        help: "How late the last periodic publish was handed to the producer after its 500 ms tick.",
+        type: "gauge",
+        value: late[late.length - 1] / 1000,
+      });
     for (const g of this.groups)
       for (const [partition, lag] of g.reader.lag)
         out.push({
@@ -704,7 +719,13 @@ export class Service {
   }
 
   /** Reader statistics per data topic (for logs and tests). */
-  readerStats(): { topic: string; messages: number; fetchErrors: number; missingTopic: number }[] {
+  readerStats(): {
+    topic: string;
+    messages: number;
+    bytes: number;
+    fetchErrors: number;
+    missingTopic: number;
+  }[] {
     return this.groups.map((g) => ({ topic: g.reader.topic, ...g.reader.stats }));
   }
 

@@ -115,6 +115,9 @@ test("the page shows a Kafka histogram and follows the events that arrive", {
   const metrics = await (await fetch(`${http.url}metrics`)).text();
   assert.match(metrics, /histd_kafka_messages_total\{topic="events"\} 5\b/);
   assert.match(metrics, /histd_kafka_commands_total 1\b/);
+  assert.match(metrics, new RegExp(`histd_kafka_events_total ${tof.length}\\b`));
+  assert.match(metrics, /histd_kafka_bytes_total\{topic="events"\} [1-9]\d*\b/);
+  assert.match(metrics, /histd_kafka_publish_lateness_seconds \d/);
   // every message was read: the one partition's lag is 0
   assert.match(metrics, /histd_kafka_consumer_lag\{topic="events",partition="0"\} 0\b/);
 });
