@@ -209,12 +209,7 @@ async function applyFill(ctx: ServerContext, p: Prepared) {
         res: { hist_id: entry.id, duplicate: true, entries: 0, version: entry.version },
         durable: ctx.durable?.barrier(),
       };
-    const n = p.apply();
-    entry.remember(p.fillId);
-    entry.fills++;
-    entry.changed();
-    ctx.stats.fills++;
-    ctx.stats.entries += n;
+    const n = applyPrepared(ctx, entry, p);
     const durable = p.record ? ctx.durable?.logFill(entry, p.fillId, p.record) : undefined;
     return { res: { hist_id: entry.id, duplicate: false, entries: n, version: entry.version }, durable };
   });
@@ -224,12 +219,18 @@ async function applyFill(ctx: ServerContext, p: Prepared) {
 export function applyLoggedFill(ctx: ServerContext, entry: Entry, req: PbFill): void {
   const p = prepareFill(ctx, req, entry.owner);
   if (p.fillId !== "" && entry.seen(p.fillId)) return;
+  applyPrepared(ctx, entry, p);
+}
+
+/** Applies a checked fill and does its bookkeeping (fill id, counters, change); returns the entries filled. */
+function applyPrepared(ctx: ServerContext, entry: Entry, p: ReturnType<typeof prepareFill>): number {
   const n = p.apply();
   entry.remember(p.fillId);
   entry.fills++;
   entry.changed();
   ctx.stats.fills++;
   ctx.stats.entries += n;
+  return n;
 }
 
 function metaJson(h: Histogram): string {

@@ -173,3 +173,24 @@ export function cloneAxis<T extends Axis>(a: T, fields: Record<string, unknown> 
   const c = Object.create(Object.getPrototypeOf(a)) as T;
   return Object.assign(c, a, { metadata: { ...a.metadata } }, fields);
 }
+
+/** positionsGrow for regular and variable axes: `update` is boost's axis::update ([index, shift]); a positive shift
+ * (bins prepended) moves the positions already written in this chunk. Growing continuous axes always have an
+ * underflow cell, hence index + 1. */
+export function growContinuous(
+  x: Float64Array,
+  n: number,
+  out: Int32Array,
+  update: (v: number) => [number, number],
+): number {
+  let shift = 0;
+  for (let i = 0; i < n; i++) {
+    const [idx, s] = update(x[i]);
+    if (s > 0) {
+      for (let j = 0; j < i; j++) out[j] += s;
+      shift += s;
+    }
+    out[i] = idx + 1;
+  }
+  return shift;
+}

@@ -11,6 +11,7 @@ import {
   continuousTraits,
   DROP,
   edgesByValue,
+  growContinuous,
   metadataRepr,
   pyNum,
   traitsRepr,
@@ -135,17 +136,7 @@ export class RegularAxis implements Axis {
   }
 
   positionsGrow(values: ChunkValues, n: number, out: Int32Array): number {
-    const x = values as Float64Array;
-    let shift = 0;
-    for (let i = 0; i < n; i++) {
-      const [idx, s] = this.update(x[i]);
-      if (s > 0) {
-        for (let j = 0; j < i; j++) out[j] += s;
-        shift += s;
-      }
-      out[i] = idx + 1; // growing regular axes always have an underflow cell
-    }
-    return shift;
+    return growContinuous(values as Float64Array, n, out, (v) => this.update(v));
   }
 
   /** boost's regular::update: returns [index, shift]; a positive shift means bins were prepended. */

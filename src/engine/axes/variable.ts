@@ -8,6 +8,7 @@ import {
   cloneAxis,
   continuousTraits,
   DROP,
+  growContinuous,
   metadataRepr,
   pyNum,
   traitsRepr,
@@ -91,17 +92,7 @@ export class VariableAxis implements Axis {
   }
 
   positionsGrow(values: ChunkValues, n: number, out: Int32Array): number {
-    const x = values as Float64Array;
-    let shift = 0;
-    for (let i = 0; i < n; i++) {
-      const [idx, s] = this.update(x[i]);
-      if (s > 0) {
-        for (let j = 0; j < i; j++) out[j] += s;
-        shift += s;
-      }
-      out[i] = idx + 1;
-    }
-    return shift;
+    return growContinuous(values as Float64Array, n, out, (v) => this.update(v));
   }
 
   /** boost's variable::update. */
