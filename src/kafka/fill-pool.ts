@@ -206,6 +206,11 @@ export class FillPool {
     this.workers[k].postMessage(req, [b.bytes]);
   }
 
+  /** Starts histogram `k` from restored counts (kept in this thread's partial, which gather() adds in). */
+  seed(k: number, counts: Float64Array): void {
+    this.local[k]?.counts.set(counts);
+  }
+
   /** Zeroes the partials of the given histograms, after every batch handed out before. */
   clear(which: number[]): void {
     for (const k of which) this.local[k]?.clear();

@@ -54,6 +54,19 @@ export interface Stats {
   rateIsFloat: boolean;
 }
 
+/** Everything of a HistogramState but its counts, as a checkpoint keeps it (bigints as decimal strings). */
+export interface StateSnapshot {
+  started: boolean;
+  stopExceeded: boolean;
+  finished: boolean;
+  lastPulseTime: string;
+  prevSum: number;
+  prevPulse: string;
+  diff: number;
+  rate: number;
+  rateIsFloat: boolean;
+}
+
 export class HistogramState {
   readonly hist: JbiHistogram;
   readonly start: number | undefined;
@@ -101,6 +114,32 @@ export class HistogramState {
   get state(): State {
     if (this.stopExceeded || this.finished) return "FINISHED";
     return this.started ? "COUNTING" : "INITIALISED";
+  }
+
+  snapshot(): StateSnapshot {
+    return {
+      started: this.started,
+      stopExceeded: this.stopExceeded,
+      finished: this.finished,
+      lastPulseTime: String(this.lastPulseTime),
+      prevSum: this.prevSum,
+      prevPulse: String(this.prevPulse),
+      diff: this.diff,
+      rate: this.rate,
+      rateIsFloat: this.rateIsFloat,
+    };
+  }
+
+  restore(s: StateSnapshot): void {
+    this.started = s.started;
+    this.stopExceeded = s.stopExceeded;
+    this.finished = s.finished;
+    this.lastPulseTime = BigInt(s.lastPulseTime);
+    this.prevSum = s.prevSum;
+    this.prevPulse = BigInt(s.prevPulse);
+    this.diff = s.diff;
+    this.rate = s.rate;
+    this.rateIsFloat = s.rateIsFloat;
   }
 
   /** reset_counts: counts and statistics to zero; state, edges and start/stop kept. */

@@ -15,13 +15,16 @@ export interface ServiceOptions extends SecurityFlags {
   /** histd's limits: most bins per histogram, most storage bytes over a config's histograms. */
   maxCells?: number | undefined;
   maxBytes?: number | undefined;
+  /** Durable state: checkpoint directory and interval (seconds). */
+  stateDir?: string | undefined;
+  checkpointIntervalS?: number | undefined;
 }
 
 export interface FlagSpec {
   /** Destination key. */
   key: string;
   names: string[];
-  kind: "list" | "string" | "int" | "flag";
+  kind: "list" | "string" | "int" | "number" | "flag";
   help: string;
   metavar?: string;
 }
@@ -41,6 +44,11 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): Record<string, un
       const n = Number(v[0]);
       if (!Number.isInteger(n))
         throw new UsageError(`argument ${s.names.join("/")}: invalid int value: '${v[0]}'`);
+      src[s.key] = n;
+    } else if (s.kind === "number") {
+      const n = Number(v[0]);
+      if (v[0].trim() === "" || !Number.isFinite(n) || n <= 0)
+        throw new UsageError(`argument ${s.names.join("/")}: invalid positive number: '${v[0]}'`);
       src[s.key] = n;
     } else src[s.key] = v[0];
   };
@@ -195,6 +203,20 @@ export const serviceSpecs: FlagSpec[] = [
     kind: "int",
     help: "histd: most storage bytes (8 per bin) the histograms of one config may take; beyond, ERR (default: no limit)",
   },
+  {
+    key: "stateDir",
+    names: ["--state-dir"],
+    kind: "string",
+    help: "histd: checkpoint the histograms with the data topics' offsets into this directory and resume from it on start (exactly-once counting across crashes)",
+    metavar: "DIR",
+  },
+  {
+    key: "checkpointIntervalS",
+    names: ["--checkpoint-interval"],
+    kind: "number",
+    help: "histd: seconds between checkpoints with --state-dir (default 5)",
+    metavar: "S",
+  },
   ...securitySpecs,
 ];
 
@@ -215,6 +237,8 @@ export function parseServiceOptions(argv: string[]): ServiceOptions {
     oneShotPlot: v.oneShotPlot === true,
     maxCells: v.maxCells as number | undefined,
     maxBytes: v.maxBytes as number | undefined,
+    stateDir: v.stateDir as string | undefined,
+    checkpointIntervalS: v.checkpointIntervalS as number | undefined,
     securityProtocol: v.securityProtocol as string | undefined,
     saslMechanism: v.saslMechanism as string | undefined,
     saslUsername: v.saslUsername as string | undefined,

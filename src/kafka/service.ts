@@ -1,11 +1,20 @@
 // The just-bin-it service: the config topic, commands, one reader per data topic shared by every histogram on
 // it, periodic and final publishing, ACK/ERR responses, heartbeat, Graphite and simulation.
+import { mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { Admin, type ConnectionOptions, Producer } from "@platformatic/kafka";
 import type { Catalog, CatalogEntry, MetricSample } from "../catalog/index.ts";
 import { decodeEvents, type EventMessage } from "../formats/flatbuffers/index.ts";
 import { catalogKafkaJob } from "./catalog.ts";
+import {
+  type KafkaCheckpoint,
+  type KafkaCheckpointMeta,
+  loadKafkaCheckpoint,
+  offsetsFromRecord,
+  offsetsToRecord,
+  saveKafkaCheckpoint,
+} from "./checkpoint.ts";
 import {
   CommandError,
   type ConfigCommand,
@@ -45,6 +54,21 @@ export interface ServiceCounters {
   foreignEvents: number;
   publishes: number;
   heartbeats: number;
+  checkpoints: number;
+  checkpointErrors: number;
+}
+
+/** A checkpoint being restored into a config. */
+interface Restore {
+  ckpt: KafkaCheckpoint;
+  /** Data topics whose position the checkpoint holds, by reader key. */
+  readers: Map<string, Map<number, bigint>>;
+}
+
+/** A command read from the config topic. */
+interface PendingCommand {
+  value: Buffer;
+  timestampMs: number;
 }
 
 /** One histogram of the running config. */
@@ -70,8 +94,13 @@ interface Job {
 interface Group {
   reader: TopicReader;
   jobs: Job[];
+  key: string;
   input: InputSchema;
   stop: number | undefined;
+  /** The reader has been positioned (its position() is a real cut). */
+  positioned: boolean;
+  /** The restored position, which a checkpoint keeps until the reader is positioned there. */
+  restoredAt?: Map<number, bigint> | undefined;
   /** The batch of messages being collected for the fill workers. */
   batch?: Batch | undefined;
 }
@@ -89,6 +118,8 @@ export class Service {
     foreignEvents: 0,
     publishes: 0,
     heartbeats: 0,
+    checkpoints: 0,
+    checkpointErrors: 0,
   };
   readonly connection: ConnectionOptions;
   /** Called with every published view (one-shot plot). */
@@ -101,7 +132,17 @@ export class Service {
   private sinks = new Map<string, TopicSink>();
   private mainProducer: Producer | undefined;
   private configReader: TopicReader | undefined;
-  private pendingCommands: Buffer[] = [];
+  private pendingCommands: PendingCommand[] = [];
+  /** The running config as received (what a checkpoint stores), and the config topic's position after every
+   * command handled so far. */
+  private config: { text: string; timestampMs: number } | undefined;
+  private configPosition = new Map<number, bigint>();
+  /** Commands and checkpoint cuts run one at a time, in this chain. */
+  private exclusive: Promise<unknown> = Promise.resolve();
+  private checkpointSeq = 0;
+  private checkpointWriting = false;
+  /** The last checkpoint written: when, how long it took (cut and write), its size. */
+  lastCheckpoint: { at: number; cutMs: number; writeMs: number; bytes: number } | undefined;
   private closed = false;
   private timers = new Set<NodeJS.Timeout>();
   /** How late each periodic publish round was handed to the producer after its aligned tick, in ms (the last
@@ -200,17 +241,130 @@ export class Service {
       topic: this.opts.configTopic,
       log: this.log,
       maxWaitMs: 100,
-      onRecord: (v) => {
-        this.pendingCommands.push(Buffer.from(v));
+      onRecord: (v, timestampMs) => {
+        this.pendingCommands.push({ value: Buffer.from(v), timestampMs });
       },
     });
-    await this.configReader.seek();
+    const restored = this.opts.stateDir ? await this.restore(this.opts.stateDir) : undefined;
+    if (restored) {
+      // Commands sent while histd was down are handled now, in order after the restored state.
+      const at = offsetsFromRecord(restored.meta.configOffsets);
+      await this.configReader.seek();
+      this.configReader.seekTo(at);
+    } else await this.configReader.seek();
+    this.configPosition = this.configReader.position();
+    // The first cut records where the config topic starts, so a command sent from now on is never missed, even
+    // if histd dies before it is handled.
+    if (this.opts.stateDir) await this.checkpoint();
     this.configReader.start();
     this.commandLoop = this.runCommands();
     this.schedule(PUBLISH_INTERVAL_MS, (due) => this.publishAll(due));
     if (this.opts.hbTopic) this.schedule(1000, () => this.heartbeat());
     if (this.graphite) this.schedule(1000, () => this.sendGraphite());
+    if (this.opts.stateDir) {
+      const every = Math.max(10, (this.opts.checkpointIntervalS ?? 5) * 1000);
+      const t = setInterval(() => void this.checkpoint(), every);
+      this.timers.add(t);
+    }
     this.log.info("histd just-bin-it service started");
+  }
+
+  /** Loads the state directory's checkpoint and starts its config where it was cut. */
+  private async restore(dir: string): Promise<KafkaCheckpoint | undefined> {
+    mkdirSync(dir, { recursive: true });
+    const bad: string[] = [];
+    const ckpt = await loadKafkaCheckpoint(dir, bad);
+    for (const b of bad) this.log.error(`State: skipped a checkpoint generation: ${b}`);
+    if (!ckpt) return undefined;
+    this.checkpointSeq = ckpt.meta.seq;
+    const cfg = ckpt.meta.config;
+    if (!cfg) {
+      this.log.info("State: restored (no histograms were running)");
+      return ckpt;
+    }
+    try {
+      const cmd = parseCommand(parseCommandJson(Buffer.from(cfg.text)));
+      if (cmd.cmd !== "config") throw new Error("the stored command is not a config");
+      if (cmd.histograms.length !== ckpt.meta.jobs.length)
+        throw new Error("the stored histograms do not match the stored config");
+      const readers = new Map(ckpt.meta.readers.map((r) => [r.key, offsetsFromRecord(r.offsets)]));
+      await this.startConfig(cmd, cfg, { ckpt, readers });
+      this.log.info(
+        `State: restored ${this.jobs.length} histogram(s) and ${readers.size} topic position(s) from a checkpoint of ${new Date(ckpt.meta.takenAt).toISOString()}`,
+      );
+    } catch (e) {
+      this.log.error(
+        `State: could not restore the checkpoint's config: ${e instanceof Error ? e.message : e}`,
+      );
+      await this.stopAll().catch(() => {});
+    }
+    return ckpt;
+  }
+
+  /** Runs `fn` after every command and checkpoint cut queued before it. */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.exclusive.then(fn, fn);
+    this.exclusive = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Takes one consistent cut (the readers paused between two fetch responses, the fill workers drained) and writes
+   * it to the state directory. A failing write is logged and counted; the previous checkpoint stays.
+   */
+  async checkpoint(): Promise<boolean> {
+    const dir = this.opts.stateDir;
+    if (!dir || this.checkpointWriting || this.closed) return false;
+    this.checkpointWriting = true;
+    try {
+      const t0 = performance.now();
+      const ckpt = await this.serially(() => this.cut());
+      const t1 = performance.now();
+      const bytes = await saveKafkaCheckpoint(dir, ckpt);
+      const t2 = performance.now();
+      this.counters.checkpoints++;
+      this.lastCheckpoint = { at: Date.now(), cutMs: t1 - t0, writeMs: t2 - t1, bytes };
+      return true;
+    } catch (e) {
+      this.counters.checkpointErrors++;
+      this.log.error(
+        `State: checkpoint failed (${e instanceof Error ? e.message : e}); the previous checkpoint is kept`,
+      );
+      return false;
+    } finally {
+      this.checkpointWriting = false;
+    }
+  }
+
+  private async cut(): Promise<KafkaCheckpoint> {
+    const groups = [...this.groups];
+    await Promise.all(groups.map((g) => g.reader.pause()));
+    try {
+      const jobs = this.jobs;
+      if (this.pool) await this.pool.barrier();
+      const counts = jobs.map((j) => {
+        const c = new Float64Array(j.state.hist.counts.length);
+        if (this.pool && j.slot !== undefined) this.pool.gather(j.slot, c);
+        else c.set(j.state.hist.counts);
+        return c;
+      });
+      const meta: KafkaCheckpointMeta = {
+        kind: "histd-kafka",
+        seq: ++this.checkpointSeq,
+        lengths: counts.map((c) => c.length),
+        takenAt: Date.now(),
+        config: this.config,
+        configOffsets: offsetsToRecord(this.configPosition),
+        jobs: jobs.map((j) => ({ done: j.done, state: j.state.snapshot() })),
+        readers: groups.flatMap((g) => {
+          const at = g.positioned ? g.reader.position() : g.restoredAt;
+          return at ? [{ key: g.key, offsets: offsetsToRecord(at) }] : [];
+        }),
+      };
+      return { meta, counts };
+    } finally {
+      for (const g of groups) g.reader.resume();
+    }
   }
 
   /** Runs `fn` at every multiple of `period` ms of the wall clock. */
@@ -257,24 +411,26 @@ export class Service {
       if (this.pendingCommands.length === 0) continue;
       const raw = this.pendingCommands;
       this.pendingCommands = [];
+      // Between two deliveries (this is a separate task) the config reader's position is exactly past `raw`.
+      const position = this.configReader?.position() ?? new Map<number, bigint>();
       // Undecodable messages are dropped; of the rest only the latest is handled (one per pass).
-      let latest: PyJson | undefined;
-      let found = false;
+      let latest: { msg: PyJson; cmd: PendingCommand } | undefined;
       for (const b of raw) {
         try {
-          latest = parseCommandJson(b);
-          found = true;
+          latest = { msg: parseCommandJson(b.value), cmd: b };
         } catch {
           this.counters.undecodableCommands++;
           this.log.debug("Dropped an undecodable command message");
         }
       }
-      if (!found) continue;
-      try {
-        await this.handle(latest as PyJson);
-      } catch (e) {
-        this.log.error(`Command handling failed: ${e instanceof Error ? e.message : e}`);
-      }
+      await this.serially(async () => {
+        try {
+          if (latest) await this.handle(latest.msg, latest.cmd);
+        } catch (e) {
+          this.log.error(`Command handling failed: ${e instanceof Error ? e.message : e}`);
+        }
+        this.configPosition = position;
+      });
     }
   }
 
@@ -292,8 +448,8 @@ export class Service {
       );
   }
 
-  /** Handles one decoded command message. */
-  async handle(msg: PyJson): Promise<void> {
+  /** Handles one decoded command message (`from`: the message as read, which a checkpoint stores). */
+  async handle(msg: PyJson, from?: PendingCommand): Promise<void> {
     this.counters.commands++;
     this.log.warning(`New command received: ${JSON.stringify(plain(msg))}`);
     const isObj = typeof msg === "object" && msg !== null && !Array.isArray(msg);
@@ -305,7 +461,10 @@ export class Service {
         // histd's limits first: a config beyond them is refused and the running histograms keep going.
         checkConfigLimits(cmd, this.limits);
         await this.stopAll();
-        await this.startConfig(cmd);
+        await this.startConfig(cmd, {
+          text: from?.value.toString("utf8") ?? JSON.stringify(plain(msg)),
+          timestampMs: from?.timestampMs ?? Date.now(),
+        });
       } else if (cmd.cmd === "stop") {
         await this.stopAll();
       } else {
@@ -324,9 +483,14 @@ export class Service {
     }
   }
 
-  private async startConfig(cfg: ConfigCommand): Promise<void> {
-    // Kafka checks first, per histogram (just-bin-it checks before starting each process).
-    if (!this.opts.simulationMode) {
+  private async startConfig(
+    cfg: ConfigCommand,
+    received: { text: string; timestampMs: number },
+    restore?: Restore,
+  ): Promise<void> {
+    // Kafka checks first, per histogram (just-bin-it checks before starting each process). Not for a restored
+    // config: its readers wait for a missing topic or broker instead of dropping the restored counts.
+    if (!this.opts.simulationMode && !restore) {
       for (const h of cfg.histograms) {
         if (!(await this.topicsExist(this.brokers(h.dataBrokers), h.dataTopics))) {
           await this.stopAll();
@@ -365,6 +529,19 @@ export class Service {
       });
     });
     this.jobs = jobs;
+    this.config = received;
+    if (restore) {
+      const snaps = restore.ckpt.meta.jobs;
+      if (jobs.length !== snaps.length) throw new Error("a stored histogram can no longer be created");
+      jobs.forEach((j, k) => {
+        const counts = restore.ckpt.counts[k];
+        if (counts.length !== j.state.hist.counts.length)
+          throw new Error(`histogram ${j.spec.id}: stored counts do not fit its bins`);
+        j.state.hist.counts.set(counts);
+        j.state.restore(snaps[k].state);
+        j.done = snaps[k].done;
+      });
+    }
     this.showInCatalog(jobs);
     if (this.opts.simulationMode) {
       for (const j of jobs) this.startSimulation(j);
@@ -379,6 +556,7 @@ export class Service {
         jobs.map((j) => j.spec),
         jobs.map((j) => j.state.hist.counts.length),
       );
+      if (restore) for (const j of jobs) this.pool.seed(j.slot as number, j.state.hist.counts);
     }
     if (cfg.badStart) {
       // just-bin-it's start seek builds TopicPartition(topic, p, start), which raises on a non-integer.
@@ -388,6 +566,7 @@ export class Service {
     // One reader per (brokers, topic): every histogram on that topic shares its reads and decodes.
     const byTopic = new Map<string, Job[]>();
     for (const j of jobs) {
+      if (j.done) continue;
       if (j.spec.dataTopics.length === 0) {
         this.fail(j, "list index out of range");
         continue;
@@ -395,10 +574,34 @@ export class Service {
       const key = `${this.brokers(j.spec.dataBrokers).join(",")}|${j.spec.dataTopics[0]}`;
       byTopic.set(key, [...(byTopic.get(key) ?? []), j]);
     }
-    for (const group of byTopic.values()) this.startGroup(group, cfg);
+    for (const [key, group] of byTopic) this.startGroup(key, group, cfg, received.timestampMs, restore);
   }
 
-  private startGroup(jobs: Job[], cfg: ConfigCommand): void {
+  /**
+   * Where a config's reader starts: just-bin-it's rules (the start time, else the end of the topic). With a state
+   * directory a config without a start time starts at its command's Kafka timestamp instead of "now", so a config
+   * replayed after a crash, before its first checkpoint, reads exactly what it read the first time.
+   */
+  private async position(
+    reader: TopicReader,
+    cfg: ConfigCommand,
+    commandMs: number,
+    at?: Map<number, bigint>,
+  ) {
+    if (at) {
+      await reader.seek();
+      reader.seekTo(at);
+    } else if (cfg.start === undefined && this.opts.stateDir) await reader.seekAfter(commandMs);
+    else await reader.seek(cfg.start);
+  }
+
+  private startGroup(
+    key: string,
+    jobs: Job[],
+    cfg: ConfigCommand,
+    commandMs: number,
+    restore?: Restore,
+  ): void {
     const spec = jobs[0].spec;
     const input = cfg.inputSchema;
     const states = jobs.map((j) => j.state);
@@ -410,12 +613,13 @@ export class Service {
       onRecord: (value, ts) => this.dispatch(value, ts, input, states, group),
       onBatchEnd: () => this.afterBatch(group),
     });
-    const group: Group = { reader, jobs, input, stop: cfg.stop };
+    const restoredAt = restore?.readers.get(key);
+    const group: Group = { reader, jobs, key, input, stop: cfg.stop, positioned: false, restoredAt };
     for (const j of jobs) j.group = group;
     this.groups.push(group);
-    reader
-      .seek(cfg.start)
+    this.position(reader, cfg, commandMs, restoredAt)
       .then(() => {
+        group.positioned = true;
         if (jobs.every((j) => j.done)) return;
         for (const j of jobs) {
           j.live = true;
@@ -644,6 +848,7 @@ export class Service {
     await Promise.all(sends);
     await Promise.all(this.groups.map((g) => this.closeGroup(g)));
     this.jobs = [];
+    this.config = undefined;
   }
 
   /** The current counts (sum) of histogram `k` of the running config, once the fill workers are done with
@@ -662,6 +867,10 @@ export class Service {
     if (!catalog) return;
     for (const e of catalog.list()) if (e.door === "kafka") catalog.remove(e);
     for (const j of jobs) j.entry = catalogKafkaJob(catalog, j);
+  }
+
+  private async checkpointWriteDone(): Promise<void> {
+    while (this.checkpointWriting) await delay(10);
   }
 
   /** Counters for /metrics. */
@@ -692,6 +901,43 @@ export class Service {
       counter("publishes_total", "Histograms published.", c.publishes),
       counter("heartbeats_total", "Heartbeats published.", c.heartbeats),
     ];
+    if (this.opts.stateDir) {
+      out.push(counter("checkpoints_total", "Checkpoints written to the state directory.", c.checkpoints));
+      out.push(
+        counter(
+          "checkpoint_errors_total",
+          "Checkpoints that failed (the previous one kept).",
+          c.checkpointErrors,
+        ),
+      );
+      const last = this.lastCheckpoint;
+      if (last) {
+        const gauge = (name: string, help: string, value: number): MetricSample => ({
+          name: `histd_kafka_${name}`,
+          help,
+          type: "gauge",
+          value,
+        });
+        out.push(
+          gauge("checkpoint_timestamp_seconds", "When the last checkpoint was written.", last.at / 1000),
+        );
+        out.push(gauge("checkpoint_bytes", "Size of the last checkpoint.", last.bytes));
+        out.push(
+          gauge(
+            "checkpoint_pause_seconds",
+            "How long the last checkpoint held consumption.",
+            last.cutMs / 1000,
+          ),
+        );
+        out.push(
+          gauge(
+            "checkpoint_write_seconds",
+            "How long writing the last checkpoint took.",
+            last.writeMs / 1000,
+          ),
+        );
+      }
+    }
     for (const r of this.readerStats()) {
       const labels = { topic: r.topic };
       out.push(counter("messages_total", "Messages read from a data topic.", r.messages, labels));
@@ -731,7 +977,15 @@ export class Service {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.stopAll().catch(() => {});
+    if (this.opts.stateDir) {
+      // With durable state a shutdown is a pause: the last cut is written and the histograms go on after a
+      // restart, instead of finishing now.
+      await this.checkpointWriteDone();
+      await this.checkpoint();
+      this.closed = true;
+      await Promise.all(this.groups.map((g) => this.closeGroup(g)));
+      for (const j of this.jobs) if (j.sim) clearInterval(j.sim);
+    } else await this.stopAll().catch(() => {});
     this.closed = true;
     if (this.catalog) {
       for (const e of this.catalog.list()) if (e.door === "kafka") this.catalog.remove(e);

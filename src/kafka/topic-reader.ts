@@ -25,8 +25,9 @@ export interface ReaderStats {
   missingTopic: number;
 }
 
-/** Called for every record: its value (a view into the fetch response) and its Kafka timestamp in ms. */
-export type RecordHandler = (value: Buffer, timestampMs: number, partition: number) => void;
+/** Called for every record: its value (a view into the fetch response), its Kafka timestamp in ms, partition and
+ * offset. */
+export type RecordHandler = (value: Buffer, timestampMs: number, partition: number, offset: number) => void;
 
 export interface TopicReaderOptions {
   brokers: string[];
@@ -61,6 +62,10 @@ export class TopicReader {
   private closed = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Set while delivery is paused (a checkpoint is taking a consistent cut); resolved by resume(). */
+  private gate: { promise: Promise<void>; open: () => void } | undefined;
+  /** Settles when the delivery in progress (records and onBatchEnd) is over. */
+  private delivering: Promise<void> | undefined;
 
   constructor(o: TopicReaderOptions) {
     this.o = o;
@@ -111,6 +116,20 @@ export class TopicReader {
     }
   }
 
+  /** Positions every partition at its first message at or after `ms` (its end when there is none). */
+  async seekAfter(ms: number): Promise<void> {
+    const high = await this.listOffsets(-1n);
+    const byTime = await this.consumer.listOffsetsWithTimestamps({
+      topics: [this.topic],
+      timestamp: BigInt(Math.floor(ms)),
+    });
+    const found = byTime.get(this.topic);
+    for (let p = 0; p < high.length; p++) {
+      const off = found?.get(p)?.offset ?? -1n;
+      this.offsets.set(p, off < 0n ? high[p] : off);
+    }
+  }
+
   /** Positions every partition at its last existing message (or its end when empty), for the viewing tools. */
   async seekLast(): Promise<void> {
     const high = await this.listOffsets(-1n);
@@ -124,6 +143,38 @@ export class TopicReader {
     for (let p = 0; p < low.length; p++) this.offsets.set(p, low[p]);
   }
 
+  /** Positions partitions at the given offsets (a restored checkpoint); others keep the rule of fetchAll(). */
+  seekTo(offsets: Map<number, bigint>): void {
+    for (const [p, o] of offsets) this.offsets.set(p, o);
+  }
+
+  /**
+   * Next offset per partition of everything delivered so far. Between deliveries (after pause()) this is an
+   * exact cut: every record before it has been handed to onRecord and onBatchEnd, none after it.
+   */
+  position(): Map<number, bigint> {
+    return new Map(this.offsets);
+  }
+
+  /** Waits for the delivery in progress to end and holds back further deliveries until resume(). Fetching goes
+   * on (one response ahead), so a pause of a few milliseconds costs no throughput. */
+  async pause(): Promise<void> {
+    if (!this.gate) {
+      let open: () => void = () => {};
+      const promise = new Promise<void>((r) => {
+        open = r;
+      });
+      this.gate = { promise, open };
+    }
+    await this.delivering;
+  }
+
+  resume(): void {
+    const g = this.gate;
+    this.gate = undefined;
+    g?.open();
+  }
+
   /** Starts the fetch loop (after seek). */
   start(): void {
     this.loop ??= this.run();
@@ -132,6 +183,7 @@ export class TopicReader {
   async close(): Promise<void> {
     this.closed = true;
     this.wake?.();
+    this.resume();
     await this.loop?.catch(() => {});
     await this.consumer.close(true).catch(() => {});
   }
@@ -229,7 +281,7 @@ export class TopicReader {
               const ts = logAppend ? Number(b.maxTimestamp) : base + Number(rec.timestampDelta);
               this.stats.messages++;
               this.stats.bytes += rec.value.length;
-              onRecord(rec.value, ts, p.partitionIndex);
+              onRecord(rec.value, ts, p.partitionIndex, Number(firstOffset) + rec.offsetDelta);
             }
           }
         }
@@ -241,9 +293,11 @@ export class TopicReader {
     let failures = 0;
     while (!this.closed) {
       try {
-        const from = new Map(this.offsets);
         const responses = await (pending ?? this.fetchAll());
         pending = undefined;
+        while (this.gate && !this.closed) await this.gate.promise;
+        if (this.closed) break;
+        const from = new Map(this.offsets);
         this.stats.fetches++;
         const caughtUp = this.advance(responses);
         // Pipelining: the next fetch starts before this one is histogrammed.
@@ -252,7 +306,13 @@ export class TopicReader {
           pending.catch(() => {});
         }
         // The batch end may ask to wait (fill workers busy); the pipelined fetch is already on its way.
-        await this.deliver(responses, from);
+        const delivered = Promise.resolve(this.deliver(responses, from));
+        this.delivering = delivered.then(
+          () => {},
+          () => {},
+        );
+        await delivered;
+        this.delivering = undefined;
         this.caughtUp = caughtUp;
         failures = 0;
       } catch (e) {

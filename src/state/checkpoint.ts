@@ -5,7 +5,14 @@
 // (by the round number in its metadata) among NAME.ckpt, NAME.ckpt.tmp and NAME.ckpt.prev.
 import { open, readdir, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { type CheckpointMeta, checkpointParts, crcOf, decodeCheckpoint, trailer } from "./format.ts";
+import {
+  type CheckpointMeta,
+  checkpointParts,
+  crcOf,
+  decodeCheckpoint,
+  type StoredMeta,
+  trailer,
+} from "./format.ts";
 
 export const SUFFIX = ".ckpt";
 
@@ -34,7 +41,7 @@ async function writeAll(fh: import("node:fs/promises").FileHandle, parts: Uint8A
 export async function writeCheckpoint(
   dir: string,
   name: string,
-  meta: CheckpointMeta,
+  meta: StoredMeta,
   fields: Float64Array[],
 ): Promise<number> {
   const path = join(dir, name + SUFFIX);
@@ -79,20 +86,20 @@ async function readWhole(path: string): Promise<Buffer> {
   }
 }
 
-export interface LoadedCheckpoint {
-  meta: CheckpointMeta;
+export interface LoadedCheckpoint<M extends StoredMeta = CheckpointMeta> {
+  meta: M;
   fields: Float64Array[];
   file: string;
 }
 
 /** The newest valid generation of checkpoint `name`, or undefined if there is none; `bad` collects
  * "file: reason" for every generation that was present but torn or corrupt. */
-export async function readCheckpoint(
+export async function readCheckpoint<M extends StoredMeta = CheckpointMeta>(
   dir: string,
   name: string,
   bad: string[] = [],
-): Promise<LoadedCheckpoint | undefined> {
-  let best: LoadedCheckpoint | undefined;
+): Promise<LoadedCheckpoint<M> | undefined> {
+  let best: LoadedCheckpoint<M> | undefined;
   for (const file of [name + SUFFIX, `${name}${SUFFIX}.tmp`, `${name}${SUFFIX}.prev`]) {
     let buf: Buffer;
     try {
@@ -103,7 +110,7 @@ export async function readCheckpoint(
       continue;
     }
     try {
-      const c = await decodeCheckpoint(buf);
+      const c = await decodeCheckpoint<M>(buf);
       if (best === undefined || c.meta.seq > best.meta.seq) best = { ...c, file };
     } catch (e) {
       // A torn temp file is the normal leftover of a crash mid-write: not worth a warning.

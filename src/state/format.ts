@@ -1,7 +1,7 @@
 // The checkpoint file format (version 1), little-endian:
 //   "HISTDCKP" (8 bytes) | u32 version | u32 metaBytes | f64 dataBytes
-//   meta: UTF-8 JSON (CheckpointMeta), zero-padded to a multiple of 8 bytes
-//   data: the storage fields, each a raw float64 array over all cells (C order, flow cells included)
+//   meta: UTF-8 JSON (a StoredMeta: CheckpointMeta for the gRPC door), zero-padded to a multiple of 8 bytes
+//   data: float64 arrays, `fields` arrays of `cells` each, or of `lengths[i]` each when the meta has `lengths`
 //   trailer: u32 CRC-32 of every byte before it | "DONE"
 // A file whose length, magic, version or checksum does not match is torn or corrupt and is never loaded.
 import { crc32 } from "node:zlib";
@@ -12,8 +12,25 @@ export const HEADER_BYTES = 24;
 export const TRAILER_BYTES = 8;
 const TRAILER_TAG = "DONE";
 
-/** Everything about one histogram except its storage arrays. */
-export interface CheckpointMeta {
+/** What every checkpoint's metadata holds: its round, and the float64 array lengths that follow it. */
+export interface StoredMeta {
+  /** Checkpoint round that wrote the file (the newest valid generation wins on restore). */
+  seq: number;
+  /** Cells per field, for `fields` arrays of one length. */
+  cells?: number;
+  fields?: number;
+  /** Length of each array, for arrays of different lengths. */
+  lengths?: number[];
+}
+
+/** The array lengths a meta announces. */
+export function arrayLengths(meta: StoredMeta): number[] {
+  if (Array.isArray(meta.lengths)) return meta.lengths;
+  return new Array<number>(meta.fields ?? 0).fill(meta.cells ?? 0);
+}
+
+/** Everything about one gRPC-door histogram except its storage arrays. */
+export interface CheckpointMeta extends StoredMeta {
   id: string;
   owner: string;
   /** The histogram's UHI definition without data (axes as they are now, storage type, metadata). */
@@ -26,8 +43,6 @@ export interface CheckpointMeta {
   fillIds: string[];
   /** Last write-ahead-log sequence number included (0 without a WAL). */
   lsn: number;
-  /** Checkpoint round that wrote the file (the newest valid generation wins on restore). */
-  seq: number;
   /** Cells per field; fields.length is the storage's field count. */
   cells: number;
   fields: number;
@@ -37,7 +52,7 @@ export class CorruptCheckpoint extends Error {}
 
 /** The pieces of a checkpoint file in order; the caller writes them and appends `trailer(crc)`. Field arrays
  * are views, not copies (float64 is little-endian on every platform Node runs on that we support). */
-export function checkpointParts(meta: CheckpointMeta, fields: Float64Array[]): Uint8Array[] {
+export function checkpointParts(meta: StoredMeta, fields: Float64Array[]): Uint8Array[] {
   const json = Buffer.from(JSON.stringify(meta), "utf8");
   const padded = Math.ceil(json.length / 8) * 8;
   const metaBuf = Buffer.alloc(padded);
@@ -75,9 +90,9 @@ export async function crcOf(parts: Uint8Array[]): Promise<number> {
 }
 
 /** Parses and verifies a whole checkpoint file. Fields are views into `buf` when aligned, else copies. */
-export async function decodeCheckpoint(
+export async function decodeCheckpoint<M extends StoredMeta = CheckpointMeta>(
   buf: Uint8Array,
-): Promise<{ meta: CheckpointMeta; fields: Float64Array[] }> {
+): Promise<{ meta: M; fields: Float64Array[] }> {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   if (b.length < HEADER_BYTES + TRAILER_BYTES) throw new CorruptCheckpoint("too short");
   if (b.toString("latin1", 0, 8) !== CHECKPOINT_MAGIC) throw new CorruptCheckpoint("bad magic");
@@ -91,24 +106,28 @@ export async function decodeCheckpoint(
   const want = b.readUInt32LE(total - 8);
   const got = await crcOf([b.subarray(0, total - TRAILER_BYTES)]);
   if (got !== want) throw new CorruptCheckpoint("checksum mismatch");
-  let meta: CheckpointMeta;
+  let meta: M;
   try {
     meta = JSON.parse(b.toString("utf8", HEADER_BYTES, HEADER_BYTES + metaBytes).replace(/\0+$/, ""));
   } catch (e) {
     throw new CorruptCheckpoint(`bad metadata: ${(e as Error).message}`);
   }
-  if (meta.cells * meta.fields * 8 !== dataBytes) throw new CorruptCheckpoint("field sizes do not add up");
+  const lengths = arrayLengths(meta);
+  if (!lengths.every((n) => Number.isSafeInteger(n) && n >= 0))
+    throw new CorruptCheckpoint("bad array lengths in the metadata");
+  if (lengths.reduce((s, n) => s + n * 8, 0) !== dataBytes)
+    throw new CorruptCheckpoint("field sizes do not add up");
   const fields: Float64Array[] = [];
   let o = HEADER_BYTES + metaBytes;
-  for (let i = 0; i < meta.fields; i++) {
+  for (const n of lengths) {
     const at = b.byteOffset + o;
-    if (at % 8 === 0) fields.push(new Float64Array(b.buffer, at, meta.cells));
+    if (at % 8 === 0) fields.push(new Float64Array(b.buffer, at, n));
     else {
-      const f = new Float64Array(meta.cells);
-      new Uint8Array(f.buffer).set(b.subarray(o, o + meta.cells * 8));
+      const f = new Float64Array(n);
+      new Uint8Array(f.buffer).set(b.subarray(o, o + n * 8));
       fields.push(f);
     }
-    o += meta.cells * 8;
+    o += n * 8;
   }
   return { meta, fields };
 }

@@ -1,0 +1,225 @@
+// Exactly-once counting across crashes, with real processes and a real broker: `just-bin-it --state-dir` is killed
+// with SIGKILL at several points of a stream of ev44 messages (right after the config command, between and during
+// checkpoints, in the middle of a burst), restarted on the same state directory, and the final published histogram
+// must equal numpy's histogram of every event sent, bin for bin: nothing lost, nothing counted twice. The same for a
+// broker restart under a running histd.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
+import { decodeHistogramMessage } from "../../src/formats/flatbuffers/index.ts";
+import { type Broker, startBroker } from "../support/kafka-broker.ts";
+import { type HistdProcess, startHistd } from "./histd-process.ts";
+import {
+  type Conn,
+  createTopics,
+  type Events,
+  encode,
+  makeEvents,
+  numpyExpected,
+  produce,
+  readAll,
+  waitFor,
+} from "./jbi-support.ts";
+
+let broker: Broker;
+let conn: Conn;
+const dirs: string[] = [];
+const running = new Set<HistdProcess>();
+
+before(
+  async () => {
+    broker = await startBroker();
+    conn = { bootstrapBrokers: [broker.bootstrap] };
+  },
+  { timeout: 180_000 },
+);
+
+after(async () => {
+  for (const p of running) await p.kill();
+  await broker?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+let uid = 0;
+async function setup(partitions: number) {
+  uid++;
+  const t = {
+    cmd: `crash_cmd_${uid}`,
+    data: `crash_data_${uid}`,
+    hist: `crash_hist_${uid}`,
+    map: `crash_map_${uid}`,
+  };
+  await createTopics(conn, [t.cmd, t.hist, t.map]);
+  await createTopics(conn, [t.data], partitions);
+  const state = mkdtempSync(join(tmpdir(), "histd-kafka-state-"));
+  dirs.push(state);
+  return { t, state };
+}
+
+async function histd(t: { cmd: string }, state: string): Promise<HistdProcess> {
+  const p = await startHistd([
+    "--no-http",
+    "-b",
+    broker.bootstrap,
+    "-t",
+    t.cmd,
+    "--state-dir",
+    state,
+    "--checkpoint-interval",
+    "0.25",
+  ]);
+  running.add(p);
+  return p;
+}
+
+async function kill(p: HistdProcess): Promise<void> {
+  await p.kill();
+  running.delete(p);
+}
+
+function specs(t: { data: string; hist: string; map: string }) {
+  const base = { data_brokers: [broker.bootstrap], data_topics: [t.data] };
+  return [
+    { ...base, type: "hist1d", tof_range: [0, 100000000], num_bins: 50, topic: t.hist, id: "tof" },
+    { ...base, type: "dethist", det_range: [1, 400], width: 20, height: 20, topic: t.map, id: "map" },
+  ];
+}
+
+/** The info and counts of the last message on `topic`. */
+async function last(topic: string): Promise<{ info: Record<string, unknown>; data: number[] } | undefined> {
+  const all = await readAll(conn, topic);
+  const m = all.at(-1);
+  if (!m) return undefined;
+  const h = decodeHistogramMessage(m);
+  return {
+    info: JSON.parse(h.info ?? "{}") as Record<string, unknown>,
+    data: Array.from(h.data as ArrayLike<number | bigint>, Number),
+  };
+}
+
+/** Waits until the last published histogram's sum is `sum`, then checks it stays there and equals `expected`. */
+async function settles(topic: string, expected: number[]): Promise<void> {
+  const sum = expected.reduce((a, b) => a + b, 0);
+  let seen: unknown;
+  await waitFor(
+    `sum ${sum} on ${topic}`,
+    async () => {
+      const l = await last(topic);
+      seen = l?.info;
+      if (l && typeof l.info.sum === "number" && l.info.sum > sum)
+        throw new Error(
+          `${topic}: published sum ${l.info.sum} exceeds the ${sum} events sent: counted twice`,
+        );
+      return l?.info.sum === sum ? true : undefined;
+    },
+    60_000,
+  ).catch((e: Error) => {
+    throw new Error(
+      `${e.message}; last published info: ${JSON.stringify(seen)}\n${[...running].map((p) => p.log()).join("\n")}`,
+    );
+  });
+  await delay(1200); // two more publishes: nothing late may add to it
+  const l = await last(topic);
+  assert.ok(l);
+  assert.deepEqual(l.data, expected);
+}
+
+function messages(n: number, events: number): Events[] {
+  return Array.from({ length: n }, () => makeEvents(events));
+}
+
+async function send(data: string, batch: Events[], partitions: number, from: number): Promise<void> {
+  await produce(
+    conn,
+    data,
+    batch.map((e, i) => ({ value: encode("ev44", e, from + i), partition: (from + i) % partitions })),
+  );
+}
+
+function expectedOf(t: { data: string; hist: string; map: string }, sent: Events[]) {
+  const tof = sent.flatMap((b) => [...b.tof]);
+  const det = sent.flatMap((b) => [...b.det]);
+  const [s1, s2] = specs(t);
+  return { tof: numpyExpected(s1, tof, det), map: numpyExpected(s2, tof, det) };
+}
+
+describe("exactly once across crashes (--state-dir, real broker, SIGKILL)", { timeout: 400_000 }, () => {
+  it("kill -9 at several points of a stream: the final histograms count every event once", async () => {
+    const partitions = 3;
+    const { t, state } = await setup(partitions);
+    let p = await histd(t, state);
+    // No start time: with a state directory the config counts from its command's Kafka timestamp, also when it
+    // is only handled after a restart.
+    await produce(conn, t.cmd, [
+      {
+        value: JSON.stringify({
+          cmd: "config",
+          input_schema: "ev44",
+          output_schema: "hs01",
+          histograms: specs(t),
+        }),
+      },
+    ]);
+    // Killed before the command can have been handled (or checkpointed): the restart must still run it.
+    await delay(30);
+    await kill(p);
+    p = await histd(t, state);
+    const sent: Events[] = [];
+    const burst = async () => {
+      const b = messages(12, 2000);
+      await send(t.data, b, partitions, sent.length);
+      sent.push(...b);
+    };
+    // Kill points: right after a burst (mid-fill), mid-checkpoint-interval, after a quiet period (just after a
+    // checkpoint), and twice in quick succession.
+    const pauses = [0, 120, 600, 40, 0];
+    for (const pause of pauses) {
+      await burst();
+      await burst();
+      await delay(pause);
+      await kill(p);
+      if (pause === 40) await burst(); // events arrive while histd is down
+      p = await histd(t, state);
+    }
+    await burst();
+    const want = expectedOf(t, sent);
+    await settles(t.hist, want.tof);
+    await settles(t.map, want.map);
+    assert.match(p.log(), /State: restored 2 histogram\(s\)/);
+    await p.stop();
+    running.delete(p);
+  });
+
+  it("a broker restart under a running histd, then kill -9 and a restart: still every event once", async () => {
+    const partitions = 2;
+    const { t, state } = await setup(partitions);
+    let p = await histd(t, state);
+    await produce(conn, t.cmd, [
+      {
+        value: JSON.stringify({
+          cmd: "config",
+          input_schema: "ev44",
+          output_schema: "hs01",
+          histograms: specs(t),
+        }),
+      },
+    ]);
+    await waitFor("the first publish", async () => ((await last(t.hist)) ? true : undefined));
+    const sent = messages(20, 3000);
+    await send(t.data, sent.slice(0, 10), partitions, 0);
+    await broker.restart();
+    await send(t.data, sent.slice(10, 15), partitions, 10);
+    await settles(t.hist, expectedOf(t, sent.slice(0, 15)).tof);
+    await kill(p);
+    await send(t.data, sent.slice(15), partitions, 15);
+    p = await histd(t, state);
+    const want = expectedOf(t, sent);
+    await settles(t.hist, want.tof);
+    await settles(t.map, want.map);
+    await p.stop();
+    running.delete(p);
+  });
+});
