@@ -1,0 +1,190 @@
+// Scale-out with real processes and a real broker: three `just-bin-it --group` instances share a 6-partition ev44
+// topic through a Kafka consumer group and merge their partial histograms through the partials topic. Instances
+// are killed with SIGKILL mid-stream (first the one publishing, then another), their partitions move to the
+// survivors, and the published histogram must equal numpy's histogram of every event sent, bin for bin, and exactly
+// one instance publishes at a time.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
+import { decodeHistogramMessage } from "../../src/formats/flatbuffers/index.ts";
+import { type Broker, startBroker } from "../support/kafka-broker.ts";
+import { type HistdProcess, startHistd } from "./histd-process.ts";
+import {
+  type Conn,
+  createTopics,
+  type Events,
+  encode,
+  makeEvents,
+  numpyExpected,
+  produce,
+  readAll,
+  waitFor,
+} from "./jbi-support.ts";
+
+let broker: Broker;
+let conn: Conn;
+const running = new Set<HistdProcess>();
+
+before(
+  async () => {
+    broker = await startBroker();
+    conn = { bootstrapBrokers: [broker.bootstrap] };
+  },
+  { timeout: 180_000 },
+);
+
+const everyone: HistdProcess[] = [];
+
+after(async () => {
+  if (process.env.HISTD_TEST_LOGS) for (const p of everyone) console.log(p.log());
+  for (const p of running) await p.kill();
+  await broker?.stop();
+});
+
+const PARTITIONS = 6;
+const t = { cmd: "scale_cmd", data: "scale_data", hist: "scale_hist", map: "scale_map" };
+
+async function instance(): Promise<HistdProcess> {
+  const p = await startHistd([
+    "--no-http",
+    "-b",
+    broker.bootstrap,
+    "-t",
+    t.cmd,
+    "--group",
+    "g",
+    "--checkpoint-interval",
+    "0.3",
+  ]);
+  running.add(p);
+  everyone.push(p);
+  return p;
+}
+
+function specs() {
+  const base = { data_brokers: [broker.bootstrap], data_topics: [t.data] };
+  return [
+    { ...base, type: "hist1d", tof_range: [0, 100000000], num_bins: 50, topic: t.hist, id: "tof" },
+    { ...base, type: "dethist", det_range: [1, 400], width: 20, height: 20, topic: t.map, id: "map" },
+  ];
+}
+
+interface Published {
+  info: Record<string, unknown>;
+  data: number[];
+}
+
+async function published(topic: string): Promise<Published[]> {
+  return (await readAll(conn, topic)).map((m) => {
+    const h = decodeHistogramMessage(m);
+    return {
+      info: JSON.parse(h.info ?? "{}") as Record<string, unknown>,
+      data: Array.from(h.data as ArrayLike<number | bigint>, Number),
+    };
+  });
+}
+
+/** The instance whose log says it publishes (leads the data topic's consumer group) as of its last assignment. */
+function publisher(): HistdProcess | undefined {
+  for (const p of running) {
+    const lines = p
+      .log()
+      .split("\n")
+      .filter((l) => l.includes("counting partitions"));
+    if (lines.at(-1)?.includes("(publishing)")) return p;
+  }
+  return undefined;
+}
+
+async function kill(p: HistdProcess): Promise<void> {
+  await p.kill();
+  running.delete(p);
+}
+
+describe("scale-out: three instances of one --group (real broker, SIGKILL)", { timeout: 400_000 }, () => {
+  it("partitions move when instances die; the merged histograms count every event once", async () => {
+    await createTopics(conn, [t.cmd, t.hist, t.map]);
+    await createTopics(conn, [t.data], PARTITIONS);
+    await Promise.all([instance(), instance(), instance()]);
+    await produce(conn, t.cmd, [
+      {
+        value: JSON.stringify({
+          cmd: "config",
+          input_schema: "ev44",
+          output_schema: "hs01",
+          histograms: specs(),
+        }),
+      },
+    ]);
+    await waitFor("a publishing instance", async () => publisher() ?? undefined, 60_000);
+    await waitFor("the first publish", async () => ((await published(t.hist)).length > 0 ? true : undefined));
+    const sent: Events[] = [];
+    const burst = async (n = 18) => {
+      const b = Array.from({ length: n }, () => makeEvents(1500));
+      await produce(
+        conn,
+        t.data,
+        b.map((e, i) => ({
+          value: encode("ev44", e, sent.length + i),
+          partition: (sent.length + i) % PARTITIONS,
+        })),
+      );
+      sent.push(...b);
+    };
+    await burst();
+    await delay(500);
+    await burst();
+    // The publishing instance dies: its partitions and the publishing move to the others.
+    const first = publisher();
+    assert.ok(first);
+    await kill(first);
+    await burst();
+    await waitFor("a new publisher", async () => publisher() ?? undefined, 60_000);
+    await burst();
+    // Another one dies, mid-burst; the last instance counts all six partitions.
+    const [second] = [...running].filter((p) => p !== publisher());
+    const during = burst();
+    await delay(50);
+    await kill(second);
+    await during;
+    await burst();
+    const tof = sent.flatMap((b) => [...b.tof]);
+    const det = sent.flatMap((b) => [...b.det]);
+    const [s1, s2] = specs();
+    const want = { tof: numpyExpected(s1, tof, det), map: numpyExpected(s2, tof, det) };
+    const total = want.tof.reduce((a, b) => a + b, 0);
+    let seen: unknown;
+    await waitFor(
+      `sum ${total}`,
+      async () => {
+        const last = (await published(t.hist)).at(-1);
+        seen = last?.info;
+        if (last && (last.info.sum as number) > total)
+          throw new Error(`sum ${last.info.sum} > ${total}: counted twice`);
+        return last?.info.sum === total ? true : undefined;
+      },
+      90_000,
+    ).catch((e: Error) => {
+      throw new Error(
+        `${e.message}; last: ${JSON.stringify(seen)}\n${[...running].map((p) => p.log()).join("\n")}`,
+      );
+    });
+    // A stop: FINISHED, exact, once.
+    await produce(conn, t.cmd, [{ value: JSON.stringify({ cmd: "stop" }) }]);
+    for (const [topic, expected] of [
+      [t.hist, want.tof],
+      [t.map, want.map],
+    ] as const) {
+      const fin = await waitFor(`FINISHED on ${topic}`, async () =>
+        (await published(topic)).find((h) => h.info.state === "FINISHED"),
+      );
+      assert.deepEqual(fin.data, expected);
+      await delay(1000);
+      assert.equal((await published(topic)).filter((h) => h.info.state === "FINISHED").length, 1);
+    }
+    // Published sums never went down while counting (one publisher at a time, each showing a consistent merge).
+    const sums = (await published(t.hist)).map((h) => h.info.sum as number);
+    for (let i = 1; i < sums.length; i++)
+      assert.ok(sums[i] >= sums[i - 1], `sum went down: ${sums[i - 1]} -> ${sums[i]}`);
+  });
+});
