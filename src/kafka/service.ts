@@ -274,7 +274,9 @@ export class Service {
     }
     if (this.closed) return;
     // The fill workers boot (load the engine) now, not in the first config's critical path.
-    if (!this.opts.simulationMode && this.fillThreads > 0) this.pool ??= new FillPool(this.fillThreads);
+    // (Group mode fills each partition's histograms on this thread: partitions are what scales there.)
+    if (!this.opts.simulationMode && !this.opts.group && this.fillThreads > 0)
+      this.pool ??= new FillPool(this.fillThreads);
     this.mainProducer = this.producer(brokers);
     this.configReader = new TopicReader({
       brokers,

@@ -42,7 +42,8 @@ after(async () => {
 });
 
 const PARTITIONS = 6;
-const t = { cmd: "scale_cmd", data: "scale_data", hist: "scale_hist", map: "scale_map" };
+let t = { cmd: "scale_cmd", data: "scale_data", hist: "scale_hist", map: "scale_map" };
+let group = "g";
 
 async function instance(): Promise<HistdProcess> {
   const p = await startHistd([
@@ -52,7 +53,7 @@ async function instance(): Promise<HistdProcess> {
     "-t",
     t.cmd,
     "--group",
-    "g",
+    group,
     "--checkpoint-interval",
     "0.3",
   ]);
@@ -186,5 +187,60 @@ describe("scale-out: three instances of one --group (real broker, SIGKILL)", { t
     const sums = (await published(t.hist)).map((h) => h.info.sum as number);
     for (let i = 1; i < sums.length; i++)
       assert.ok(sums[i] >= sums[i - 1], `sum went down: ${sums[i - 1]} -> ${sums[i]}`);
+  });
+
+  it("the whole group killed and restarted resumes the running config and its counts", async () => {
+    t = { cmd: "scale2_cmd", data: "scale2_data", hist: "scale2_hist", map: "scale2_map" };
+    group = "g2";
+    await createTopics(conn, [t.cmd, t.hist, t.map]);
+    await createTopics(conn, [t.data], PARTITIONS);
+    await Promise.all([instance(), instance()]);
+    await produce(conn, t.cmd, [
+      {
+        value: JSON.stringify({
+          cmd: "config",
+          input_schema: "ev44",
+          output_schema: "hs01",
+          histograms: specs(),
+        }),
+      },
+    ]);
+    await waitFor("a publishing instance", async () => publisher() ?? undefined, 60_000);
+    const sent: Events[] = [];
+    const burst = async (n = 12) => {
+      const b = Array.from({ length: n }, () => makeEvents(1000));
+      await produce(
+        conn,
+        t.data,
+        b.map((e, i) => ({
+          value: encode("ev44", e, sent.length + i),
+          partition: (sent.length + i) % PARTITIONS,
+        })),
+      );
+      sent.push(...b);
+    };
+    await burst();
+    await delay(800);
+    await burst();
+    for (const p of [...running]) await kill(p);
+    await burst(); // while the whole group is down
+    await Promise.all([instance(), instance()]);
+    await burst();
+    const tof = sent.flatMap((b) => [...b.tof]);
+    const det = sent.flatMap((b) => [...b.det]);
+    const want = numpyExpected(specs()[0], tof, det);
+    const total = want.reduce((a, b) => a + b, 0);
+    await waitFor(
+      `sum ${total}`,
+      async () => {
+        const last = (await published(t.hist)).at(-1);
+        if (last && (last.info.sum as number) > total)
+          throw new Error(`sum ${last.info.sum} > ${total}: counted twice`);
+        return last?.info.sum === total ? true : undefined;
+      },
+      90_000,
+    );
+    assert.deepEqual((await published(t.hist)).at(-1)?.data, want);
+    assert.ok([...running].some((p) => /Group: resumed the running config/.test(p.log())));
   });
 });
