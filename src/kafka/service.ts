@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
-import { Admin, type ConnectionOptions, Producer } from "@platformatic/kafka";
+import { Admin, type ConnectionOptions, Consumer, Producer } from "@platformatic/kafka";
 import type { Catalog, CatalogEntry, MetricSample } from "../catalog/index.ts";
 import { decodeEvents, type EventMessage } from "../formats/flatbuffers/index.ts";
 import { catalogKafkaJob } from "./catalog.ts";
@@ -101,6 +101,10 @@ interface Partials {
   producer: Producer;
   instance: string;
   commands: CommandState | undefined;
+  /** Membership in the group's consumer group over the config topic: whoever holds its partition 0 answers
+   * commands (ACK/ERR), so a client gets one response, not one per instance. */
+  member: Consumer;
+  responder: boolean;
 }
 
 /** One histogram of the running config. */
@@ -387,6 +391,17 @@ export class Service {
       table,
       instance: `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`,
       commands: undefined,
+      responder: false,
+      member: new Consumer({
+        clientId: "histd",
+        groupId: group,
+        bootstrapBrokers: brokers,
+        ...this.connection,
+        sessionTimeout: 6000,
+        heartbeatInterval: 500,
+        retries: 5,
+        retryDelay: 500,
+      }),
       producer: new Producer({
         clientId: "histd-partials",
         bootstrapBrokers: brokers,
@@ -416,6 +431,20 @@ export class Service {
       }),
     };
     this.partials = partials;
+    partials.member.on("consumer:group:join", (p) => {
+      partials.responder = (p.assignments ?? []).some(
+        (a) => a.topic === this.opts.configTopic && a.partitions.includes(0),
+      );
+    });
+    partials.member.on("error", (e: unknown) => {
+      if (!this.closed) this.log.warning(`Group ${group}: ${e instanceof Error ? e.message : e}`);
+    });
+    partials.member.topics.trackAll(this.opts.configTopic);
+    await partials.member.joinGroup({
+      sessionTimeout: 6000,
+      heartbeatInterval: 500,
+      rebalanceTimeout: 10_000,
+    });
     await partials.reader.seekToBeginning();
     partials.reader.start();
     await partials.reader.syncToEnd();
@@ -626,7 +655,7 @@ export class Service {
 
   private respond(msgId: unknown, error?: string): void {
     const topic = this.opts.responseTopic;
-    if (!topic || !this.mainProducer) return;
+    if (!topic || !this.mainProducer || this.partials?.responder === false) return;
     const body =
       error === undefined
         ? `{"msg_id": ${pyJson(msgId)}, "response": "ACK"}`
@@ -1234,6 +1263,33 @@ export class Service {
       counter("publishes_total", "Histograms published.", c.publishes),
       counter("heartbeats_total", "Heartbeats published.", c.heartbeats),
     ];
+    if (this.partials) {
+      out.push(
+        counter(
+          "partials_published_total",
+          "Partial histograms published to the partials topic.",
+          c.partialsPublished,
+        ),
+      );
+      out.push(counter("partial_errors_total", "Failed publishes of partials.", c.partialErrors));
+      for (const t of this.scaled) {
+        const labels = { topic: t.reader.topic };
+        out.push({
+          name: "histd_kafka_group_partitions",
+          help: "Partitions of a data topic this instance counts (its share of the consumer group).",
+          type: "gauge",
+          labels,
+          value: t.reader.partitions().length,
+        });
+        out.push({
+          name: "histd_kafka_group_publishing",
+          help: "1 where this instance publishes the merged histograms of a data topic.",
+          type: "gauge",
+          labels,
+          value: t.leader ? 1 : 0,
+        });
+      }
+    }
     if (this.opts.stateDir) {
       out.push(counter("checkpoints_total", "Checkpoints written to the state directory.", c.checkpoints));
       out.push(
@@ -1285,13 +1341,13 @@ export class Service {
         type: "gauge",
         value: late[late.length - 1] / 1000,
       });
-    for (const g of this.groups)
-      for (const [partition, lag] of g.reader.lag)
+    for (const reader of this.dataReaders())
+      for (const [partition, lag] of reader.lag)
         out.push({
           name: "histd_kafka_consumer_lag",
           help: "Messages a data topic's partition is ahead of histd (at the last fetch).",
           type: "gauge",
-          labels: { topic: g.reader.topic, partition: String(partition) },
+          labels: { topic: reader.topic, partition: String(partition) },
           value: lag,
         });
     return out;
@@ -1305,7 +1361,12 @@ export class Service {
     fetchErrors: number;
     missingTopic: number;
   }[] {
-    return this.groups.map((g) => ({ topic: g.reader.topic, ...g.reader.stats }));
+    return this.dataReaders().map((r) => ({ topic: r.topic, ...r.stats }));
+  }
+
+  /** The readers of the running config's data topics (one per topic; in a group, of this instance's share). */
+  private dataReaders(): TopicReader[] {
+    return [...this.groups.map((g) => g.reader), ...this.scaled.map((t) => t.reader)];
   }
 
   async close(): Promise<void> {
@@ -1336,6 +1397,9 @@ export class Service {
     this.graphite?.close();
     await this.pool?.close();
     await this.partials?.reader.close();
+    if (this.partials)
+      await new Promise<void>((ok) => this.partials?.member.leaveGroup(false, () => ok()) ?? ok());
+    await this.partials?.member.close(true).catch(() => {});
     await this.partials?.producer.close().catch(() => {});
     await Promise.all([...this.producers.values()].map((p) => p.close().catch(() => {})));
   }

@@ -68,6 +68,8 @@ export class TopicReader {
   private readonly consumer: Consumer;
   private readonly o: TopicReaderOptions;
   private offsets = new Map<number, bigint>();
+  /** Partitions whose last fetch said OFFSET_OUT_OF_RANGE. */
+  private readonly outOfRange = new Set<number>();
   private closed = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -314,10 +316,8 @@ export class TopicReader {
           if (p.errorCode !== 0) {
             this.stats.fetchErrors++;
             caughtUp = false;
-            if (p.errorCode === 1) {
-              // OFFSET_OUT_OF_RANGE (data deleted under us): continue from the log start.
-              this.offsets.set(p.partitionIndex, p.logStartOffset >= 0n ? p.logStartOffset : 0n);
-            }
+            // OFFSET_OUT_OF_RANGE: checked against the log's real bounds before moving (run()).
+            if (p.errorCode === 1) this.outOfRange.add(p.partitionIndex);
             continue;
           }
           let next = this.offsets.get(p.partitionIndex) ?? 0n;
@@ -357,6 +357,27 @@ export class TopicReader {
     return this.o.onBatchEnd?.();
   }
 
+  /**
+   * OFFSET_OUT_OF_RANGE is not always what it says: a broker that just restarted can answer it for an offset that
+   * is in its log. Only an offset below the log start (data deleted by retention) moves the reader, to the log start,
+   * with a warning; an offset inside the log or past its end is kept and fetched again, so nothing is read twice.
+   */
+  private async recoverRange(): Promise<void> {
+    const parts = [...this.outOfRange];
+    this.outOfRange.clear();
+    const low = await this.listOffsets(-2n);
+    for (const p of parts) {
+      const at = this.offsets.get(p);
+      const start = low[p];
+      if (at === undefined || start === undefined || at >= start) continue;
+      this.o.log.warning(
+        `Topic ${this.topic}: partition ${p} lost ${start - at} message(s) to retention before they were read`,
+      );
+      this.offsets.set(p, start);
+    }
+    await this.sleep(100);
+  }
+
   private async run(): Promise<void> {
     let pending: Promise<Fetched> | undefined;
     let failures = 0;
@@ -383,6 +404,7 @@ export class TopicReader {
         await delivered;
         this.delivering = undefined;
         this.caughtUp = caughtUp;
+        if (this.outOfRange.size > 0) await this.recoverRange();
         failures = 0;
       } catch (e) {
         pending = undefined;
