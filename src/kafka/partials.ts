@@ -77,7 +77,8 @@ export function decodeRecord(value: Uint8Array): Partial | CommandState {
   if (meta.kind === "histd-commands") return meta;
   if (meta.kind !== "histd-partial" || meta.jobs.length !== fields.length)
     throw new Error("not a histd partial");
-  return { meta, counts: fields };
+  // Copies: the fields may be views into the consumer's socket buffers, which the table would otherwise keep alive.
+  return { meta, counts: fields.map((f) => f.slice()) };
 }
 
 /**

@@ -179,6 +179,7 @@ export class Service {
   /** Group mode: the partials topic, the group members of the running config, the last reset and command. */
   private partials: Partials | undefined;
   private scaled: ScaledTopic[] = [];
+  private partialsInFlight: Promise<void> | undefined;
   private resetId = -1;
   private lastCommand = -1;
   private configPosition = new Map<number, bigint>();
@@ -321,7 +322,9 @@ export class Service {
     }
     if (this.partials) {
       const every = Math.max(10, (this.opts.checkpointIntervalS ?? 1) * 1000);
-      const t = setInterval(() => void this.publishPartials(), every);
+      const t = setInterval(() => {
+        if (!this.partialsInFlight) void this.publishPartials();
+      }, every);
       this.timers.add(t);
     }
     this.log.info("histd just-bin-it service started");
@@ -468,6 +471,19 @@ export class Service {
 
   /** Group mode: the partials of every partition this instance counts, to the partials topic. */
   private async publishPartials(): Promise<void> {
+    // One round at a time: a round that takes longer than the interval (large histograms, a slow broker) is not
+    // stacked on; the next tick takes newer partials anyway.
+    while (this.partialsInFlight) await this.partialsInFlight;
+    const round = this.publishPartialsNow();
+    this.partialsInFlight = round;
+    try {
+      await round;
+    } finally {
+      this.partialsInFlight = undefined;
+    }
+  }
+
+  private async publishPartialsNow(): Promise<void> {
     const pt = this.partials;
     if (!pt || this.scaled.length === 0 || this.config === undefined) return;
     const base = {
