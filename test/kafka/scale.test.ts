@@ -337,4 +337,53 @@ describe("scale-out: three instances of one --group (real broker, SIGKILL)", { t
     });
     assert.deepEqual((await published(t.hist)).at(-1)?.data, want);
   });
+
+  it("start and stop times over historic data: FINISHED once every partition is past the stop, exact", async () => {
+    t = { cmd: "scale4_cmd", data: "scale4_data", hist: "scale4_hist", map: "scale4_map" };
+    group = "g4";
+    await createTopics(conn, [t.cmd, `${t.cmd}_resp`, t.hist, t.map]);
+    await createTopics(conn, [t.data], PARTITIONS);
+    const t0 = Date.now() - 60_000;
+    const inside: Events[] = [];
+    const values: { value: Uint8Array; timestamp: number; partition: number }[] = [];
+    let id = 0;
+    for (let p = 0; p < PARTITIONS; p++)
+      for (const [dt, keep] of [
+        [5_000, false],
+        [12_000, true],
+        [15_000, true],
+        [25_000, false],
+      ] as const) {
+        const e = makeEvents(800);
+        if (keep) inside.push(e);
+        values.push({ value: encode("ev44", e, id++), timestamp: t0 + dt, partition: p });
+      }
+    await produce(conn, t.data, values);
+    await Promise.all([instance(), instance()]);
+    await produce(conn, t.cmd, [
+      {
+        value: JSON.stringify({
+          cmd: "config",
+          start: t0 + 10_000,
+          stop: t0 + 20_000,
+          input_schema: "ev44",
+          output_schema: "hs01",
+          histograms: specs(),
+        }),
+      },
+    ]);
+    const want = numpyExpected(
+      specs()[0],
+      inside.flatMap((b) => [...b.tof]),
+      inside.flatMap((b) => [...b.det]),
+    );
+    const fin = await waitFor(
+      "FINISHED",
+      async () => (await published(t.hist)).find((h) => h.info.state === "FINISHED"),
+      60_000,
+    );
+    assert.deepEqual(fin.data, want);
+    await delay(1500);
+    assert.equal((await published(t.hist)).filter((h) => h.info.state === "FINISHED").length, 1);
+  });
 });
