@@ -344,7 +344,7 @@ export class Service {
       return ckpt;
     }
     try {
-      const cmd = parseCommand(parseCommandJson(Buffer.from(cfg.text)));
+      const cmd = parseCommand(parseCommandJson(Buffer.from(cfg.text)), () => cfg.timestampMs);
       if (cmd.cmd !== "config") throw new Error("the stored command is not a config");
       if (cmd.histograms.length !== ckpt.meta.jobs.length)
         throw new Error("the stored histograms do not match the stored config");
@@ -459,7 +459,8 @@ export class Service {
   private async restoreGroupConfig(c: CommandState): Promise<void> {
     if (!c.config) return;
     try {
-      const cmd = parseCommand(parseCommandJson(Buffer.from(c.config.text)));
+      const at = c.config.timestampMs;
+      const cmd = parseCommand(parseCommandJson(Buffer.from(c.config.text)), () => at);
       if (cmd.cmd !== "config") throw new Error("the stored command is not a config");
       this.lastCommand = c.config.offset;
       await this.startConfig(cmd, c.config);
@@ -691,7 +692,10 @@ export class Service {
     const idValue = isObj ? (msg as Record<string, PyJson>).msg_id : undefined;
     const msgId = truthy(idValue) ? plain(idValue) : undefined;
     try {
-      const cmd = parseCommand(msg);
+      // With durable state or in a group, "now" (an `interval`'s start) is the command's Kafka timestamp: the same
+      // for every instance of a group and when the command is replayed or restored.
+      const durable = this.opts.stateDir !== undefined || this.opts.group !== undefined;
+      const cmd = parseCommand(msg, durable && from ? () => from.timestampMs : undefined);
       if (cmd.cmd === "config") {
         // histd's limits first: a config beyond them is refused and the running histograms keep going.
         checkConfigLimits(cmd, this.limits);

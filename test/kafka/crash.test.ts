@@ -227,6 +227,43 @@ describe("exactly once across crashes (--state-dir, real broker, SIGKILL)", { ti
   });
 });
 
+describe("an interval config across a restart", { timeout: 120_000 }, () => {
+  it("keeps its start and stop (taken from the command's timestamp, not the restart's clock)", async () => {
+    const { t, state } = await setup(1);
+    // just-bin-it refuses an interval on an empty topic ("Cannot find start time"): one old message first.
+    await send(t.data, messages(1, 10), 1, 0);
+    let p = await histd(t, state);
+    await produce(conn, t.cmd, [
+      {
+        value: JSON.stringify({
+          cmd: "config",
+          interval: 3600,
+          input_schema: "ev44",
+          output_schema: "hs01",
+          histograms: specs(t),
+        }),
+      },
+    ]);
+    const before = await waitFor("a publish", async () => (await last(t.hist))?.info);
+    assert.equal(before.state, "INITIALISED");
+    assert.equal((before.stop as number) - (before.start as number), 3_600_000);
+    await delay(400);
+    await kill(p);
+    await delay(1100);
+    const published = (await readAll(conn, t.hist)).length;
+    p = await histd(t, state);
+    const after = await waitFor("a publish after the restart", async () =>
+      (await readAll(conn, t.hist)).length > published ? (await last(t.hist))?.info : undefined,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n${p.log()}`);
+    });
+    assert.equal(after.start, before.start);
+    assert.equal(after.stop, before.stop);
+    await p.stop();
+    running.delete(p);
+  });
+});
+
 describe("an unwritable state directory (in process)", { timeout: 120_000 }, () => {
   it("logs and counts the failed checkpoint, keeps the last good one, and keeps counting", async () => {
     const { t, state } = await setup(2);
