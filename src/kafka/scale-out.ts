@@ -46,6 +46,9 @@ export class ScaledTopic {
   private readonly member: Consumer;
   private readonly o: ScaledTopicOptions;
   private readonly parts = new Map<number, HistogramState[]>();
+  /** What the last partial of each partition said (offset, reset, command): an unchanged partition is not sent
+   * again. */
+  private readonly sent = new Map<number, string>();
   private assigning: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -120,6 +123,7 @@ export class ScaledTopic {
       if (!want.has(p)) {
         this.reader.unassign(p);
         this.parts.delete(p);
+        this.sent.delete(p);
       }
     const added = partitions.filter((p) => !this.parts.has(p));
     if (added.length > 0) {
@@ -168,6 +172,11 @@ export class ScaledTopic {
     for (const [p, states] of this.parts) {
       const offset = position.get(p);
       if (offset === undefined) continue;
+      const caughtUp = (this.reader.lag.get(p) ?? 1) === 0;
+      // (Refreshed every 10 s even when unchanged: the stop-time rule needs partials taken after the stop.)
+      const said = `${offset}|${base.reset}|${base.command}|${caughtUp}|${Math.floor(base.takenAt / 10_000)}`;
+      if (this.sent.get(p) === said) continue;
+      this.sent.set(p, said);
       const counts = states.map((s) => Float64Array.from(s.hist.counts));
       out.push({
         meta: {
@@ -175,7 +184,7 @@ export class ScaledTopic {
           topic: this.o.key,
           partition: p,
           offset: String(offset),
-          caughtUp: (this.reader.lag.get(p) ?? 1) === 0,
+          caughtUp,
           lengths: counts.map((c) => c.length),
           jobs: states.map((s) => ({
             started: s.started,
@@ -187,6 +196,11 @@ export class ScaledTopic {
       });
     }
     return out;
+  }
+
+  /** After a failed send: every partition is sent again next time. */
+  forgetSent(): void {
+    this.sent.clear();
   }
 
   /** reset_counts for the partitions counted here. */

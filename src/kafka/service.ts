@@ -54,6 +54,8 @@ import { simulate } from "./simulation.ts";
 import { TopicReader } from "./topic-reader.ts";
 
 export const PUBLISH_INTERVAL_MS = 500;
+/** Most of the time a group member spends publishing partials (see nextPartialsAt). */
+const PARTIALS_SHARE = 0.05;
 const STOP_LEEWAY_MS = 5000;
 
 export interface ServiceCounters {
@@ -180,6 +182,9 @@ export class Service {
   private partials: Partials | undefined;
   private scaled: ScaledTopic[] = [];
   private partialsInFlight: Promise<void> | undefined;
+  /** The periodic partials wait until then: a round costs its encoding, compression and send, so with large
+   * histograms the rounds are spaced to keep that under ~5% of the time (PARTIALS_SHARE). */
+  private nextPartialsAt = 0;
   private resetId = -1;
   private lastCommand = -1;
   private configPosition = new Map<number, bigint>();
@@ -187,6 +192,8 @@ export class Service {
   private exclusive: Promise<unknown> = Promise.resolve();
   private checkpointSeq = 0;
   private checkpointWriting = false;
+  /** What the last checkpoint written held (see cut()). */
+  private lastCut: string | undefined;
   /** The last checkpoint written: when, how long it took (cut and write), its size. */
   lastCheckpoint: { at: number; cutMs: number; writeMs: number; bytes: number } | undefined;
   private closed = false;
@@ -323,7 +330,7 @@ export class Service {
     if (this.partials) {
       const every = Math.max(10, (this.opts.checkpointIntervalS ?? 1) * 1000);
       const t = setInterval(() => {
-        if (!this.partialsInFlight) void this.publishPartials();
+        if (!this.partialsInFlight && Date.now() >= this.nextPartialsAt) void this.publishPartials();
       }, every);
       this.timers.add(t);
     }
@@ -475,12 +482,14 @@ export class Service {
     // One round at a time: a round that takes longer than the interval (large histograms, a slow broker) is not
     // stacked on; the next tick takes newer partials anyway.
     while (this.partialsInFlight) await this.partialsInFlight;
+    const t0 = performance.now();
     const round = this.publishPartialsNow();
     this.partialsInFlight = round;
     try {
       await round;
     } finally {
       this.partialsInFlight = undefined;
+      this.nextPartialsAt = Date.now() + (performance.now() - t0) / PARTIALS_SHARE;
     }
   }
 
@@ -511,6 +520,7 @@ export class Service {
       for (const p of all) pt.table.offer(p);
     } catch (e) {
       this.counters.partialErrors++;
+      for (const t of this.scaled) t.forgetSent();
       this.log.error(`Group: could not publish partials: ${e instanceof Error ? e.message : e}`);
     }
   }
@@ -553,9 +563,11 @@ export class Service {
     try {
       const t0 = performance.now();
       const ckpt = await this.serially(() => this.cut());
+      if (ckpt === undefined) return true; // nothing happened since the last one
       const t1 = performance.now();
-      const bytes = await saveKafkaCheckpoint(dir, ckpt);
+      const bytes = await saveKafkaCheckpoint(dir, ckpt.ckpt);
       const t2 = performance.now();
+      this.lastCut = ckpt.signature;
       this.counters.checkpoints++;
       this.lastCheckpoint = { at: Date.now(), cutMs: t1 - t0, writeMs: t2 - t1, bytes };
       return true;
@@ -570,13 +582,30 @@ export class Service {
     }
   }
 
-  private async cut(): Promise<KafkaCheckpoint> {
+  /** The cut, or undefined when nothing was read, handled or finished since the last checkpoint written. */
+  private async cut(): Promise<{ ckpt: KafkaCheckpoint; signature: string } | undefined> {
     const groups = [...this.groups];
     await Promise.all(groups.map((g) => g.reader.pause()));
     try {
       const jobs = this.jobs;
+      const readers = groups.flatMap((g) => {
+        const at = g.positioned ? g.reader.position() : g.restoredAt;
+        return at ? [{ key: g.key, offsets: offsetsToRecord(at) }] : [];
+      });
+      // Counts change only with what is read (reader positions) or handled (config position); FINISHED with done.
+      const signature = JSON.stringify([
+        this.config?.offset,
+        this.config?.timestampMs,
+        offsetsToRecord(this.configPosition),
+        readers,
+        jobs.map((j) => j.done),
+      ]);
+      if (signature === this.lastCut) return undefined;
       if (this.pool) await this.pool.barrier();
       const counts = jobs.map((j) => {
+        // A finished histogram filled here no longer changes: written as it is, without a copy. (With fill workers
+        // its FINISHED gather may still be on its way: gathered again below, after the barrier.)
+        if (j.done && (!this.pool || j.slot === undefined)) return j.state.hist.counts;
         const c = new Float64Array(j.state.hist.counts.length);
         if (this.pool && j.slot !== undefined) this.pool.gather(j.slot, c);
         else c.set(j.state.hist.counts);
@@ -590,12 +619,9 @@ export class Service {
         config: this.config,
         configOffsets: offsetsToRecord(this.configPosition),
         jobs: jobs.map((j) => ({ done: j.done, state: j.state.snapshot() })),
-        readers: groups.flatMap((g) => {
-          const at = g.positioned ? g.reader.position() : g.restoredAt;
-          return at ? [{ key: g.key, offsets: offsetsToRecord(at) }] : [];
-        }),
+        readers,
       };
-      return { meta, counts };
+      return { ckpt: { meta, counts }, signature };
     } finally {
       for (const g of groups) g.reader.resume();
     }
