@@ -18,6 +18,9 @@ export interface ServiceOptions extends SecurityFlags {
   /** Durable state: checkpoint directory and interval (seconds). */
   stateDir?: string | undefined;
   checkpointIntervalS?: number | undefined;
+  /** Scale-out: the consumer group shared with other instances, and the topic of their partial histograms. */
+  group?: string | undefined;
+  partialsTopic?: string | undefined;
 }
 
 export interface FlagSpec {
@@ -214,8 +217,22 @@ export const serviceSpecs: FlagSpec[] = [
     key: "checkpointIntervalS",
     names: ["--checkpoint-interval"],
     kind: "number",
-    help: "histd: seconds between checkpoints with --state-dir (default 5)",
+    help: "histd: seconds between checkpoints with --state-dir (default 5), or between partials with --group (default 1)",
     metavar: "S",
+  },
+  {
+    key: "group",
+    names: ["--group"],
+    kind: "string",
+    help: "histd: share the data topics' partitions with every instance of this group (Kafka consumer groups); partial histograms are merged through a Kafka topic and one instance publishes the result",
+    metavar: "NAME",
+  },
+  {
+    key: "partialsTopic",
+    names: ["--partials-topic"],
+    kind: "string",
+    help: "histd: with --group, the compacted topic of partial histograms (default histd-partials.NAME)",
+    metavar: "TOPIC",
   },
   ...securitySpecs,
 ];
@@ -226,6 +243,10 @@ export function parseServiceOptions(argv: string[]): ServiceOptions {
   if (!v.brokers) missing.push("-b/--brokers");
   if (!v.configTopic) missing.push("-t/--config-topic");
   if (missing.length) throw new UsageError(`the following arguments are required: ${missing.join(", ")}`);
+  if (v.group !== undefined && v.stateDir !== undefined)
+    throw new UsageError(
+      "--group keeps its state in Kafka (the partials topic); --state-dir is for one instance",
+    );
   return {
     brokers: v.brokers as string[],
     configTopic: v.configTopic as string,
@@ -239,6 +260,8 @@ export function parseServiceOptions(argv: string[]): ServiceOptions {
     maxBytes: v.maxBytes as number | undefined,
     stateDir: v.stateDir as string | undefined,
     checkpointIntervalS: v.checkpointIntervalS as number | undefined,
+    group: v.group as string | undefined,
+    partialsTopic: v.partialsTopic as string | undefined,
     securityProtocol: v.securityProtocol as string | undefined,
     saslMechanism: v.saslMechanism as string | undefined,
     saslUsername: v.saslUsername as string | undefined,

@@ -1,9 +1,9 @@
 // The just-bin-it service: the config topic, commands, one reader per data topic shared by every histogram on
 // it, periodic and final publishing, ACK/ERR responses, heartbeat, Graphite and simulation.
 import { mkdirSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
-import { Admin, type ConnectionOptions, Producer } from "@platformatic/kafka";
+import { Admin, type ConnectionOptions, Consumer, Producer } from "@platformatic/kafka";
 import type { Catalog, CatalogEntry, MetricSample } from "../catalog/index.ts";
 import { decodeEvents, type EventMessage } from "../formats/flatbuffers/index.ts";
 import { catalogKafkaJob } from "./catalog.ts";
@@ -37,7 +37,18 @@ import { createHistogram, type HistogramView, type Ids } from "./histograms.ts";
 import { HistogramState } from "./info.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { ServiceOptions } from "./options.ts";
+import {
+  COMMANDS_KEY,
+  type CommandState,
+  decodeRecord,
+  encodeCommands,
+  encodePartial,
+  type Partial,
+  PartialTable,
+  partialKey,
+} from "./partials.ts";
 import { encodeHistogramMessage, nowNs, TopicSink } from "./publisher.ts";
+import { ScaledTopic } from "./scale-out.ts";
 import { connectionOptions } from "./security.ts";
 import { simulate } from "./simulation.ts";
 import { TopicReader } from "./topic-reader.ts";
@@ -56,6 +67,8 @@ export interface ServiceCounters {
   heartbeats: number;
   checkpoints: number;
   checkpointErrors: number;
+  partialsPublished: number;
+  partialErrors: number;
 }
 
 /** A checkpoint being restored into a config. */
@@ -69,6 +82,29 @@ interface Restore {
 interface PendingCommand {
   value: Buffer;
   timestampMs: number;
+  /** Offset on the config topic (the id of the command in group mode). */
+  offset: number;
+}
+
+/** The running config as received: what a checkpoint or the group's command state stores. */
+interface Received {
+  text: string;
+  timestampMs: number;
+  offset: number;
+}
+
+/** Scale-out state: the partials topic, read from its start, and the producer that writes to it. */
+interface Partials {
+  topic: string;
+  table: PartialTable;
+  reader: TopicReader;
+  producer: Producer;
+  instance: string;
+  commands: CommandState | undefined;
+  /** Membership in the group's consumer group over the config topic: whoever holds its partition 0 answers
+   * commands (ACK/ERR), so a client gets one response, not one per instance. */
+  member: Consumer;
+  responder: boolean;
 }
 
 /** One histogram of the running config. */
@@ -88,6 +124,8 @@ interface Job {
   slot?: number;
   /** Its entry in the process catalog (dashboard, REST), when the service has one. */
   entry?: CatalogEntry;
+  /** Group mode: the data topic's group member, and this histogram's index among the topic's histograms. */
+  scaled?: { topic: ScaledTopic; k: number };
 }
 
 /** The histograms reading one data topic. */
@@ -120,6 +158,8 @@ export class Service {
     heartbeats: 0,
     checkpoints: 0,
     checkpointErrors: 0,
+    partialsPublished: 0,
+    partialErrors: 0,
   };
   readonly connection: ConnectionOptions;
   /** Called with every published view (one-shot plot). */
@@ -135,7 +175,13 @@ export class Service {
   private pendingCommands: PendingCommand[] = [];
   /** The running config as received (what a checkpoint stores), and the config topic's position after every
    * command handled so far. */
-  private config: { text: string; timestampMs: number } | undefined;
+  private config: Received | undefined;
+  /** Group mode: the partials topic, the group members of the running config, the last reset and command. */
+  private partials: Partials | undefined;
+  private scaled: ScaledTopic[] = [];
+  private partialsInFlight: Promise<void> | undefined;
+  private resetId = -1;
+  private lastCommand = -1;
   private configPosition = new Map<number, bigint>();
   /** Commands and checkpoint cuts run one at a time, in this chain. */
   private exclusive: Promise<unknown> = Promise.resolve();
@@ -233,7 +279,9 @@ export class Service {
     }
     if (this.closed) return;
     // The fill workers boot (load the engine) now, not in the first config's critical path.
-    if (!this.opts.simulationMode && this.fillThreads > 0) this.pool ??= new FillPool(this.fillThreads);
+    // (Group mode fills each partition's histograms on this thread: partitions are what scales there.)
+    if (!this.opts.simulationMode && !this.opts.group && this.fillThreads > 0)
+      this.pool ??= new FillPool(this.fillThreads);
     this.mainProducer = this.producer(brokers);
     this.configReader = new TopicReader({
       brokers,
@@ -241,12 +289,18 @@ export class Service {
       topic: this.opts.configTopic,
       log: this.log,
       maxWaitMs: 100,
-      onRecord: (v, timestampMs) => {
-        this.pendingCommands.push({ value: Buffer.from(v), timestampMs });
+      onRecord: (v, timestampMs, _partition, offset) => {
+        this.pendingCommands.push({ value: Buffer.from(v), timestampMs, offset });
       },
     });
     const restored = this.opts.stateDir ? await this.restore(this.opts.stateDir) : undefined;
-    if (restored) {
+    const groupState = this.opts.group ? await this.startPartials(brokers, this.opts.group) : undefined;
+    if (groupState) {
+      await this.configReader.seek();
+      this.configReader.seekTo(offsetsFromRecord(groupState.configOffsets));
+      this.resetId = groupState.reset;
+      await this.restoreGroupConfig(groupState);
+    } else if (restored) {
       // Commands sent while histd was down are handled now, in order after the restored state.
       const at = offsetsFromRecord(restored.meta.configOffsets);
       await this.configReader.seek();
@@ -266,6 +320,13 @@ export class Service {
       const t = setInterval(() => void this.checkpoint(), every);
       this.timers.add(t);
     }
+    if (this.partials) {
+      const every = Math.max(10, (this.opts.checkpointIntervalS ?? 1) * 1000);
+      const t = setInterval(() => {
+        if (!this.partialsInFlight) void this.publishPartials();
+      }, every);
+      this.timers.add(t);
+    }
     this.log.info("histd just-bin-it service started");
   }
 
@@ -283,12 +344,12 @@ export class Service {
       return ckpt;
     }
     try {
-      const cmd = parseCommand(parseCommandJson(Buffer.from(cfg.text)));
+      const cmd = parseCommand(parseCommandJson(Buffer.from(cfg.text)), () => cfg.timestampMs);
       if (cmd.cmd !== "config") throw new Error("the stored command is not a config");
       if (cmd.histograms.length !== ckpt.meta.jobs.length)
         throw new Error("the stored histograms do not match the stored config");
       const readers = new Map(ckpt.meta.readers.map((r) => [r.key, offsetsFromRecord(r.offsets)]));
-      await this.startConfig(cmd, cfg, { ckpt, readers });
+      await this.startConfig(cmd, { offset: -1, ...cfg }, { ckpt, readers });
       this.log.info(
         `State: restored ${this.jobs.length} histogram(s) and ${readers.size} topic position(s) from a checkpoint of ${new Date(ckpt.meta.takenAt).toISOString()}`,
       );
@@ -299,6 +360,179 @@ export class Service {
       await this.stopAll().catch(() => {});
     }
     return ckpt;
+  }
+
+  /**
+   * Group mode: makes sure the partials topic exists, reads it to its end (the partials of every partition, and
+   * the group's command state) and keeps following it. Returns the command state to resume from, if any.
+   */
+  private async startPartials(brokers: string[], group: string): Promise<CommandState | undefined> {
+    const topic = this.opts.partialsTopic ?? `histd-partials.${group}`;
+    const admin = new Admin({ clientId: "histd-group", bootstrapBrokers: brokers, ...this.connection });
+    try {
+      if (!(await admin.listTopics()).includes(topic))
+        await admin
+          .createTopics({
+            topics: [topic],
+            partitions: 1,
+            replicas: -1,
+            configs: [
+              { name: "cleanup.policy", value: "compact" },
+              { name: "max.message.bytes", value: String(64 << 20) },
+            ],
+          })
+          .catch(async (e: unknown) => {
+            // Another instance may have created it meanwhile.
+            if (!(await admin.listTopics()).includes(topic)) throw e;
+          });
+    } finally {
+      await admin.close().catch(() => {});
+    }
+    const table = new PartialTable();
+    const partials: Partials = {
+      topic,
+      table,
+      instance: `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`,
+      commands: undefined,
+      responder: false,
+      member: new Consumer({
+        clientId: "histd",
+        groupId: group,
+        bootstrapBrokers: brokers,
+        ...this.connection,
+        sessionTimeout: 6000,
+        heartbeatInterval: 500,
+        retries: 5,
+        retryDelay: 500,
+      }),
+      producer: new Producer({
+        clientId: "histd-partials",
+        bootstrapBrokers: brokers,
+        ...this.connection,
+        acks: -1,
+        compression: "zstd",
+        retries: 5,
+        timeout: 30_000,
+      }),
+      reader: new TopicReader({
+        brokers,
+        connection: this.connection,
+        topic,
+        log: this.log,
+        onRecord: (value) => {
+          let r: ReturnType<typeof decodeRecord>;
+          try {
+            r = decodeRecord(value);
+          } catch {
+            this.counters.malformedEvents++;
+            return;
+          }
+          if ("kind" in r) {
+            if (!partials.commands || handledUpTo(r) >= handledUpTo(partials.commands)) partials.commands = r;
+          } else table.offer(r);
+        },
+      }),
+    };
+    this.partials = partials;
+    partials.member.on("consumer:group:join", (p) => {
+      partials.responder = (p.assignments ?? []).some(
+        (a) => a.topic === this.opts.configTopic && a.partitions.includes(0),
+      );
+    });
+    partials.member.on("error", (e: unknown) => {
+      if (!this.closed) this.log.warning(`Group ${group}: ${e instanceof Error ? e.message : e}`);
+    });
+    partials.member.topics.trackAll(this.opts.configTopic);
+    await partials.member.joinGroup({
+      sessionTimeout: 6000,
+      heartbeatInterval: 500,
+      rebalanceTimeout: 10_000,
+    });
+    await partials.reader.seekToBeginning();
+    partials.reader.start();
+    await partials.reader.syncToEnd();
+    this.log.info(`Group ${group}: instance ${partials.instance}, partials on ${topic}`);
+    return partials.commands;
+  }
+
+  /** Group mode: resumes the group's running config (every instance handled its command; this one restarted). */
+  private async restoreGroupConfig(c: CommandState): Promise<void> {
+    if (!c.config) return;
+    try {
+      const at = c.config.timestampMs;
+      const cmd = parseCommand(parseCommandJson(Buffer.from(c.config.text)), () => at);
+      if (cmd.cmd !== "config") throw new Error("the stored command is not a config");
+      this.lastCommand = c.config.offset;
+      await this.startConfig(cmd, c.config);
+      this.log.info(`Group: resumed the running config (command at offset ${c.config.offset})`);
+    } catch (e) {
+      this.log.error(`Group: could not resume the running config: ${e instanceof Error ? e.message : e}`);
+    }
+  }
+
+  /** Group mode: the partials of every partition this instance counts, to the partials topic. */
+  private async publishPartials(): Promise<void> {
+    // One round at a time: a round that takes longer than the interval (large histograms, a slow broker) is not
+    // stacked on; the next tick takes newer partials anyway.
+    while (this.partialsInFlight) await this.partialsInFlight;
+    const round = this.publishPartialsNow();
+    this.partialsInFlight = round;
+    try {
+      await round;
+    } finally {
+      this.partialsInFlight = undefined;
+    }
+  }
+
+  private async publishPartialsNow(): Promise<void> {
+    const pt = this.partials;
+    if (!pt || this.scaled.length === 0 || this.config === undefined) return;
+    const base = {
+      kind: "histd-partial" as const,
+      seq: 0,
+      config: this.config.offset,
+      reset: this.resetId,
+      command: this.lastCommand,
+      instance: pt.instance,
+      takenAt: Date.now(),
+    };
+    const all: Partial[] = this.scaled.flatMap((t) => t.partials(base));
+    if (all.length === 0) return;
+    try {
+      await pt.producer.send({
+        messages: all.map((p) => ({
+          topic: pt.topic,
+          key: Buffer.from(partialKey(p.meta)),
+          value: encodePartial(p),
+        })),
+      });
+      this.counters.partialsPublished += all.length;
+      // Our own partials count at once (the partials reader sees them too, later).
+      for (const p of all) pt.table.offer(p);
+    } catch (e) {
+      this.counters.partialErrors++;
+      this.log.error(`Group: could not publish partials: ${e instanceof Error ? e.message : e}`);
+    }
+  }
+
+  /** Group mode: records how far the config topic has been handled, and the running config, for restarts. */
+  private async publishCommandState(): Promise<void> {
+    const pt = this.partials;
+    if (!pt) return;
+    const c: CommandState = {
+      kind: "histd-commands",
+      seq: 0,
+      configOffsets: offsetsToRecord(this.configPosition),
+      config: this.config,
+      reset: this.resetId,
+      lengths: [],
+    };
+    pt.commands = c;
+    await pt.producer
+      .send({ messages: [{ topic: pt.topic, key: Buffer.from(COMMANDS_KEY), value: encodeCommands(c) }] })
+      .catch((e: unknown) =>
+        this.log.error(`Group: could not record the command state: ${e instanceof Error ? e.message : e}`),
+      );
   }
 
   /** Runs `fn` after every command and checkpoint cut queued before it. */
@@ -430,13 +664,15 @@ export class Service {
           this.log.error(`Command handling failed: ${e instanceof Error ? e.message : e}`);
         }
         this.configPosition = position;
+        if (latest) this.lastCommand = latest.cmd.offset;
+        await this.publishCommandState();
       });
     }
   }
 
   private respond(msgId: unknown, error?: string): void {
     const topic = this.opts.responseTopic;
-    if (!topic || !this.mainProducer) return;
+    if (!topic || !this.mainProducer || this.partials?.responder === false) return;
     const body =
       error === undefined
         ? `{"msg_id": ${pyJson(msgId)}, "response": "ACK"}`
@@ -456,20 +692,31 @@ export class Service {
     const idValue = isObj ? (msg as Record<string, PyJson>).msg_id : undefined;
     const msgId = truthy(idValue) ? plain(idValue) : undefined;
     try {
-      const cmd = parseCommand(msg);
+      // With durable state or in a group, "now" (an `interval`'s start) is the command's Kafka timestamp: the same
+      // for every instance of a group and when the command is replayed or restored.
+      const durable = this.opts.stateDir !== undefined || this.opts.group !== undefined;
+      const cmd = parseCommand(msg, durable && from ? () => from.timestampMs : undefined);
       if (cmd.cmd === "config") {
         // histd's limits first: a config beyond them is refused and the running histograms keep going.
         checkConfigLimits(cmd, this.limits);
-        await this.stopAll();
+        await this.stopAll(from?.offset);
+        this.resetId = -1;
         await this.startConfig(cmd, {
           text: from?.value.toString("utf8") ?? JSON.stringify(plain(msg)),
           timestampMs: from?.timestampMs ?? Date.now(),
+          offset: from?.offset ?? -1,
         });
       } else if (cmd.cmd === "stop") {
-        await this.stopAll();
+        await this.stopAll(from?.offset);
       } else {
         const live = this.jobs.filter((j) => !j.done);
         for (const j of live) j.state.clear();
+        if (this.partials) {
+          this.resetId = from?.offset ?? this.resetId + 1;
+          this.partials.table.resetAt(this.resetId);
+          for (const t of this.scaled) t.clear();
+          await this.publishPartials();
+        }
         if (this.pool) {
           this.pool.clear(live.flatMap((j) => (j.slot === undefined ? [] : [j.slot])));
           this.clearsPending++;
@@ -483,11 +730,7 @@ export class Service {
     }
   }
 
-  private async startConfig(
-    cfg: ConfigCommand,
-    received: { text: string; timestampMs: number },
-    restore?: Restore,
-  ): Promise<void> {
+  private async startConfig(cfg: ConfigCommand, received: Received, restore?: Restore): Promise<void> {
     // Kafka checks first, per histogram (just-bin-it checks before starting each process). Not for a restored
     // config: its readers wait for a missing topic or broker instead of dropping the restored counts.
     if (!this.opts.simulationMode && !restore) {
@@ -547,6 +790,11 @@ export class Service {
       for (const j of jobs) this.startSimulation(j);
       return;
     }
+    if (this.partials) {
+      this.partials.table.use(received.offset, this.resetId);
+      this.startScaled(jobs, cfg, received);
+      return;
+    }
     if (this.fillThreads > 0 && jobs.length > 0) {
       this.pool ??= new FillPool(this.fillThreads);
       jobs.forEach((j, k) => {
@@ -593,6 +841,94 @@ export class Service {
       reader.seekTo(at);
     } else if (cfg.start === undefined && this.opts.stateDir) await reader.seekAfter(commandMs);
     else await reader.seek(cfg.start);
+  }
+
+  /** Group mode: one consumer-group member per data topic of the config; partitions counted where assigned. */
+  private startScaled(jobs: Job[], cfg: ConfigCommand, received: Received): void {
+    const byTopic = new Map<string, Job[]>();
+    for (const j of jobs) {
+      if (j.spec.dataTopics.length === 0) {
+        this.fail(j, "list index out of range");
+        continue;
+      }
+      const key = this.keyOf(j);
+      byTopic.set(key, [...(byTopic.get(key) ?? []), j]);
+    }
+    const pt = this.partials as Partials;
+    for (const [key, tj] of byTopic) {
+      const spec = tj[0].spec;
+      const input = cfg.inputSchema;
+      const topic = new ScaledTopic({
+        brokers: this.brokers(spec.dataBrokers),
+        connection: this.connection,
+        groupId: `${this.opts.group}.${received.offset}.${spec.dataTopics[0]}`,
+        topic: spec.dataTopics[0],
+        key,
+        specs: tj.map((j) => j.spec),
+        start: cfg.start,
+        stop: cfg.stop,
+        startAtMs: cfg.start ?? received.timestampMs,
+        log: this.log,
+        table: pt.table,
+        syncPartials: () => pt.reader.syncToEnd(),
+        dispatch: (value, ts, states) => this.dispatchHere(value, ts, input, states),
+      });
+      tj.forEach((j, k) => {
+        j.scaled = { topic, k };
+      });
+      this.scaled.push(topic);
+      topic.start().then(
+        () => {
+          for (const j of tj) {
+            if (j.done) continue;
+            j.live = true;
+            void this.publish(j);
+          }
+        },
+        (e: unknown) => this.log.error(`Group: could not join: ${e instanceof Error ? e.message : e}`),
+      );
+    }
+  }
+
+  /** Group mode: sets each job's histogram to the sum of its partitions' newest partials. */
+  private merge(jobs: Job[]): void {
+    const table = this.partials?.table;
+    if (!table) return;
+    for (const j of jobs) {
+      const sc = j.scaled;
+      if (!sc) continue;
+      const counts = j.state.hist.counts;
+      counts.fill(0);
+      let pulse = j.state.lastPulseTime;
+      let started = j.state.started;
+      for (const p of table.ofTopic(this.keyOf(j))) {
+        const info = p.meta.jobs[sc.k];
+        if (info.started) started = true;
+        const t = BigInt(info.lastPulseTime);
+        if (t > pulse) pulse = t;
+        if (!table.current(p)) continue;
+        const c = p.counts[sc.k];
+        if (c.length !== counts.length) continue;
+        for (let i = 0; i < c.length; i++) counts[i] += c[i];
+      }
+      j.state.lastPulseTime = pulse;
+      j.state.started = started;
+    }
+  }
+
+  /** The reader key of a job's data topic (brokers and topic). */
+  private keyOf(j: Job): string {
+    return `${this.brokers(j.spec.dataBrokers).join(",")}|${j.spec.dataTopics[0]}`;
+  }
+
+  /** Group mode: whether every partition of the job's topic has a partial, each satisfying `pred`. */
+  private everyPartition(j: Job, pred: (p: Partial) => boolean): boolean {
+    const sc = j.scaled;
+    const table = this.partials?.table;
+    if (!sc || !table) return false;
+    const n = sc.topic.reader.partitionCount;
+    const parts = table.ofTopic(this.keyOf(j));
+    return n > 0 && parts.length >= n && parts.every(pred);
   }
 
   private startGroup(
@@ -658,6 +994,11 @@ export class Service {
       this.dispatchToPool(pool, value, ts, input, group);
       return;
     }
+    this.dispatchHere(value, ts, input, states);
+  }
+
+  /** Decodes one event message and fills `states` with it on this thread. */
+  private dispatchHere(value: Buffer, ts: number, input: InputSchema, states: HistogramState[]): void {
     let ev: EventMessage;
     try {
       ev = decodeEvents(value);
@@ -749,6 +1090,10 @@ export class Service {
 
   /** Makes the main thread's counts of `jobs` hold every message handed to the fill workers so far. */
   private async gather(jobs: Job[], wait = true): Promise<void> {
+    if (this.partials) {
+      this.merge(jobs);
+      return;
+    }
     const pool = this.pool;
     const slots = jobs.filter((j) => j.slot !== undefined);
     if (!pool || slots.length === 0) return;
@@ -782,7 +1127,8 @@ export class Service {
     this.counters.publishes++;
     j.entry?.touch();
     this.onPublish?.(view, info, { id: j.spec.id, topic: j.spec.topic });
-    if (!j.sink) return Promise.resolve();
+    // In a group only the member that leads the topic's consumer group publishes the merged histogram.
+    if (!j.sink || (j.scaled && !j.scaled.topic.leader)) return Promise.resolve();
     const bytes = encodeHistogramMessage(j.schema, view, info, nowNs());
     return j.sink.send(bytes, error !== undefined || j.done);
   }
@@ -793,6 +1139,24 @@ export class Service {
     const jobs: Job[] = [];
     for (const j of this.jobs) {
       if (!j.live || j.done) continue;
+      if (j.scaled) {
+        // Group mode: FINISHED once every partition went past the stop time, or was read to its end after it.
+        this.merge([j]);
+        const k = j.scaled.k;
+        const stop = j.state.stop;
+        if (
+          this.everyPartition(j, (p) => p.meta.jobs[k].stopExceeded) ||
+          (stop !== undefined &&
+            now > stop + STOP_LEEWAY_MS &&
+            this.everyPartition(j, (p) => p.meta.caughtUp && p.meta.takenAt > stop + STOP_LEEWAY_MS))
+        ) {
+          j.state.stopExceeded = true;
+          void this.finish(j);
+          continue;
+        }
+        jobs.push(j);
+        continue;
+      }
       const idle = j.group ? j.group.reader.caughtUp : true;
       if (j.state.stop !== undefined && idle && now > j.state.stop + STOP_LEEWAY_MS) {
         void this.finish(j);
@@ -843,12 +1207,30 @@ export class Service {
   }
 
   /** Stops every histogram: each publishes FINISHED once (awaited), readers are closed. */
-  async stopAll(): Promise<void> {
+  async stopAll(command?: number): Promise<void> {
+    if (this.partials && this.scaled.length > 0) await this.settleGroup(command);
     const sends = this.jobs.map((j) => this.finish(j));
     await Promise.all(sends);
     await Promise.all(this.groups.map((g) => this.closeGroup(g)));
+    await Promise.all(this.scaled.map((t) => t.close()));
+    this.scaled = [];
     this.jobs = [];
     this.config = undefined;
+  }
+
+  /**
+   * Group mode, before a stop: publishes this instance's last partials (marked with the stop's command offset)
+   * and waits, up to 10 s, until every partition's newest partial was taken after the stop, so the FINISHED
+   * histogram holds everything every instance counted.
+   */
+  private async settleGroup(command: number | undefined): Promise<void> {
+    if (command !== undefined) this.lastCommand = command;
+    await this.publishPartials();
+    if (command === undefined) return;
+    const end = Date.now() + 10_000;
+    const live = this.jobs.filter((j) => j.scaled && !j.done && j.scaled.topic.leader);
+    while (Date.now() < end && !live.every((j) => this.everyPartition(j, (p) => p.meta.command >= command)))
+      await delay(50);
   }
 
   /** The current counts (sum) of histogram `k` of the running config, once the fill workers are done with
@@ -874,7 +1256,7 @@ export class Service {
   }
 
   /** Counters for /metrics. */
-  private metrics(): MetricSample[] {
+  metrics(): MetricSample[] {
     const c = this.counters;
     const counter = (
       name: string,
@@ -901,6 +1283,33 @@ export class Service {
       counter("publishes_total", "Histograms published.", c.publishes),
       counter("heartbeats_total", "Heartbeats published.", c.heartbeats),
     ];
+    if (this.partials) {
+      out.push(
+        counter(
+          "partials_published_total",
+          "Partial histograms published to the partials topic.",
+          c.partialsPublished,
+        ),
+      );
+      out.push(counter("partial_errors_total", "Failed publishes of partials.", c.partialErrors));
+      for (const t of this.scaled) {
+        const labels = { topic: t.reader.topic };
+        out.push({
+          name: "histd_kafka_group_partitions",
+          help: "Partitions of a data topic this instance counts (its share of the consumer group).",
+          type: "gauge",
+          labels,
+          value: t.reader.partitions().length,
+        });
+        out.push({
+          name: "histd_kafka_group_publishing",
+          help: "1 where this instance publishes the merged histograms of a data topic.",
+          type: "gauge",
+          labels,
+          value: t.leader ? 1 : 0,
+        });
+      }
+    }
     if (this.opts.stateDir) {
       out.push(counter("checkpoints_total", "Checkpoints written to the state directory.", c.checkpoints));
       out.push(
@@ -952,13 +1361,13 @@ export class Service {
         type: "gauge",
         value: late[late.length - 1] / 1000,
       });
-    for (const g of this.groups)
-      for (const [partition, lag] of g.reader.lag)
+    for (const reader of this.dataReaders())
+      for (const [partition, lag] of reader.lag)
         out.push({
           name: "histd_kafka_consumer_lag",
           help: "Messages a data topic's partition is ahead of histd (at the last fetch).",
           type: "gauge",
-          labels: { topic: g.reader.topic, partition: String(partition) },
+          labels: { topic: reader.topic, partition: String(partition) },
           value: lag,
         });
     return out;
@@ -972,7 +1381,12 @@ export class Service {
     fetchErrors: number;
     missingTopic: number;
   }[] {
-    return this.groups.map((g) => ({ topic: g.reader.topic, ...g.reader.stats }));
+    return this.dataReaders().map((r) => ({ topic: r.topic, ...r.stats }));
+  }
+
+  /** The readers of the running config's data topics (one per topic; in a group, of this instance's share). */
+  private dataReaders(): TopicReader[] {
+    return [...this.groups.map((g) => g.reader), ...this.scaled.map((t) => t.reader)];
   }
 
   async close(): Promise<void> {
@@ -985,6 +1399,11 @@ export class Service {
       this.closed = true;
       await Promise.all(this.groups.map((g) => this.closeGroup(g)));
       for (const j of this.jobs) if (j.sim) clearInterval(j.sim);
+    } else if (this.partials) {
+      // A group member that shuts down hands its partitions over: last partials, then leave the group.
+      await this.serially(() => this.publishPartials());
+      this.closed = true;
+      await Promise.all(this.scaled.map((t) => t.close()));
     } else await this.stopAll().catch(() => {});
     this.closed = true;
     if (this.catalog) {
@@ -997,6 +1416,11 @@ export class Service {
     await this.commandLoop?.catch(() => {});
     this.graphite?.close();
     await this.pool?.close();
+    await this.partials?.reader.close();
+    if (this.partials)
+      await new Promise<void>((ok) => this.partials?.member.leaveGroup(false, () => ok()) ?? ok());
+    await this.partials?.member.close(true).catch(() => {});
+    await this.partials?.producer.close().catch(() => {});
     await Promise.all([...this.producers.values()].map((p) => p.close().catch(() => {})));
   }
 }
@@ -1024,4 +1448,9 @@ function pyJson(v: unknown): string {
   return `{${Object.entries(v as object)
     .map(([k, x]) => `${pyJson(k)}: ${pyJson(x)}`)
     .join(", ")}}`;
+}
+
+/** How far a command state has handled the config topic (its first partition's next offset). */
+function handledUpTo(c: CommandState): bigint {
+  return BigInt(Object.values(c.configOffsets)[0] ?? "0");
 }

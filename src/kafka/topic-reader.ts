@@ -9,6 +9,11 @@ import type { Logger } from "./log.ts";
 
 type FetchResponse = Awaited<ReturnType<Consumer["fetch"]>>;
 
+interface Fetched {
+  responses: FetchResponse[];
+  requested: Map<number, bigint>;
+}
+
 export class TooOldTimeRequested extends Error {
   constructor() {
     super(
@@ -40,6 +45,8 @@ export interface TopicReaderOptions {
   maxWaitMs?: number;
   partitionMaxBytes?: number;
   clientId?: string;
+  /** Read only the partitions given by assign() (a consumer group's share), instead of every partition. */
+  assigned?: boolean;
 }
 
 /** Bytes per partition per fetch: small enough that one response is a few worker batches (the barrier before a
@@ -54,11 +61,15 @@ export class TopicReader {
   readonly stats: ReaderStats = { messages: 0, bytes: 0, fetches: 0, fetchErrors: 0, missingTopic: 0 };
   /** True once a fetch found every partition at its high watermark (nothing more to read right now). */
   caughtUp = false;
+  /** Partitions of the topic, as of the last fetch (0 before). */
+  partitionCount = 0;
   /** Messages each partition is behind its high watermark, as of the last fetch (consumer lag). */
   readonly lag = new Map<number, number>();
   private readonly consumer: Consumer;
   private readonly o: TopicReaderOptions;
   private offsets = new Map<number, bigint>();
+  /** Partitions whose last fetch said OFFSET_OUT_OF_RANGE. */
+  private readonly outOfRange = new Set<number>();
   private closed = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -118,15 +129,53 @@ export class TopicReader {
 
   /** Positions every partition at its first message at or after `ms` (its end when there is none). */
   async seekAfter(ms: number): Promise<void> {
+    for (const [p, o] of await this.offsetsAfter(ms)) this.offsets.set(p, o);
+  }
+
+  /** Per partition: the first offset at or after `ms`, or the end of the partition when there is none (and for
+   * `ms` undefined). */
+  async offsetsAfter(ms: number | undefined): Promise<Map<number, bigint>> {
     const high = await this.listOffsets(-1n);
-    const byTime = await this.consumer.listOffsetsWithTimestamps({
-      topics: [this.topic],
-      timestamp: BigInt(Math.floor(ms)),
-    });
-    const found = byTime.get(this.topic);
+    const found =
+      ms === undefined
+        ? undefined
+        : (
+            await this.consumer.listOffsetsWithTimestamps({
+              topics: [this.topic],
+              timestamp: BigInt(Math.floor(ms)),
+            })
+          ).get(this.topic);
+    const out = new Map<number, bigint>();
     for (let p = 0; p < high.length; p++) {
       const off = found?.get(p)?.offset ?? -1n;
-      this.offsets.set(p, off < 0n ? high[p] : off);
+      out.set(p, off < 0n ? high[p] : off);
+    }
+    return out;
+  }
+
+  /** Starts reading partition `p` at `offset` (assigned mode). */
+  assign(p: number, offset: bigint): void {
+    this.offsets.set(p, offset);
+  }
+
+  /** Stops reading partition `p`; records of it already fetched are dropped. */
+  unassign(p: number): void {
+    this.offsets.delete(p);
+    this.lag.delete(p);
+  }
+
+  /** The partitions being read. */
+  partitions(): number[] {
+    return [...this.offsets.keys()];
+  }
+
+  /** Waits until everything in the topic when called has been delivered. */
+  async syncToEnd(): Promise<void> {
+    const high = await this.listOffsets(-1n);
+    for (;;) {
+      if (this.closed) return;
+      if (high.every((h, p) => (this.offsets.get(p) ?? 0n) >= h) && !this.delivering) return;
+      await delay(20);
     }
   }
 
@@ -195,24 +244,33 @@ export class TopicReader {
     this.wake = undefined;
   }
 
-  /** Builds one fetch per leader for every partition at its next offset. */
-  private async fetchAll(): Promise<FetchResponse[]> {
+  /** Builds one fetch per leader for every partition at its next offset; returns the responses and the offset
+   * each partition was fetched from. */
+  private async fetchAll(): Promise<Fetched> {
     const md = await this.consumer.metadata({ topics: [this.topic] });
     const t = md.topics.get(this.topic);
     if (!t) throw Object.assign(new Error(`Requested topic ${this.topic} not available`), { missing: true });
     const byNode = new Map<number, { partition: number; fetchOffset: bigint }[]>();
+    const requested = new Map<number, bigint>();
+    this.partitionCount = t.partitionsCount;
     for (let p = 0; p < t.partitionsCount; p++) {
       if (!this.offsets.has(p)) {
+        if (this.o.assigned) continue;
         // A partition added after the seek starts at its beginning.
         this.offsets.set(p, 0n);
       }
+      requested.set(p, this.offsets.get(p) as bigint);
       const leader = t.partitions[p]?.leader ?? -1;
       let l = byNode.get(leader);
       if (!l) byNode.set(leader, (l = []));
       l.push({ partition: p, fetchOffset: this.offsets.get(p) as bigint });
     }
     const maxBytes = this.o.partitionMaxBytes ?? DEFAULT_PARTITION_MAX_BYTES;
-    return Promise.all(
+    if (byNode.size === 0) {
+      await this.sleep(100); // nothing assigned
+      return { responses: [], requested };
+    }
+    const responses = await Promise.all(
       [...byNode].map(([node, parts]) =>
         this.consumer.fetch({
           node,
@@ -234,21 +292,32 @@ export class TopicReader {
         }),
       ),
     );
+    return { responses, requested };
+  }
+
+  /** Whether a partition's data in a response continues where the reader is (not unassigned, not moved by
+   * assign() or seekTo() while the fetch was in flight). */
+  private current(f: Fetched, partition: number): boolean {
+    const at = this.offsets.get(partition);
+    return at !== undefined && f.requested.get(partition) === at;
   }
 
   /** Advances the offsets past what the responses hold; returns whether every partition is caught up. */
-  private advance(responses: FetchResponse[]): boolean {
+  private advance(f: Fetched): boolean {
     let caughtUp = true;
-    for (const r of responses)
+    for (const r of f.responses)
       for (const t of r.responses)
         for (const p of t.partitions) {
+          if (!this.current(f, p.partitionIndex)) {
+            p.records = undefined; // deliver() skips it too
+            caughtUp = false;
+            continue;
+          }
           if (p.errorCode !== 0) {
             this.stats.fetchErrors++;
             caughtUp = false;
-            if (p.errorCode === 1) {
-              // OFFSET_OUT_OF_RANGE (data deleted under us): continue from the log start.
-              this.offsets.set(p.partitionIndex, p.logStartOffset >= 0n ? p.logStartOffset : 0n);
-            }
+            // OFFSET_OUT_OF_RANGE: checked against the log's real bounds before moving (run()).
+            if (p.errorCode === 1) this.outOfRange.add(p.partitionIndex);
             continue;
           }
           let next = this.offsets.get(p.partitionIndex) ?? 0n;
@@ -263,9 +332,9 @@ export class TopicReader {
     return caughtUp;
   }
 
-  private deliver(responses: FetchResponse[], from: Map<number, bigint>): Promise<void> | undefined | void {
+  private deliver(f: Fetched, from: Map<number, bigint>): Promise<void> | undefined | void {
     const onRecord = this.o.onRecord;
-    for (const r of responses)
+    for (const r of f.responses)
       for (const t of r.responses)
         for (const p of t.partitions) {
           if (p.errorCode !== 0 || !p.records) continue;
@@ -288,25 +357,46 @@ export class TopicReader {
     return this.o.onBatchEnd?.();
   }
 
+  /**
+   * OFFSET_OUT_OF_RANGE is not always what it says: a broker that just restarted can answer it for an offset that
+   * is in its log. Only an offset below the log start (data deleted by retention) moves the reader, to the log start,
+   * with a warning; an offset inside the log or past its end is kept and fetched again, so nothing is read twice.
+   */
+  private async recoverRange(): Promise<void> {
+    const parts = [...this.outOfRange];
+    this.outOfRange.clear();
+    const low = await this.listOffsets(-2n);
+    for (const p of parts) {
+      const at = this.offsets.get(p);
+      const start = low[p];
+      if (at === undefined || start === undefined || at >= start) continue;
+      this.o.log.warning(
+        `Topic ${this.topic}: partition ${p} lost ${start - at} message(s) to retention before they were read`,
+      );
+      this.offsets.set(p, start);
+    }
+    await this.sleep(100);
+  }
+
   private async run(): Promise<void> {
-    let pending: Promise<FetchResponse[]> | undefined;
+    let pending: Promise<Fetched> | undefined;
     let failures = 0;
     while (!this.closed) {
       try {
-        const responses = await (pending ?? this.fetchAll());
+        const fetched = await (pending ?? this.fetchAll());
         pending = undefined;
         while (this.gate && !this.closed) await this.gate.promise;
         if (this.closed) break;
         const from = new Map(this.offsets);
         this.stats.fetches++;
-        const caughtUp = this.advance(responses);
+        const caughtUp = this.advance(fetched);
         // Pipelining: the next fetch starts before this one is histogrammed.
         if (!this.closed) {
           pending = this.fetchAll();
           pending.catch(() => {});
         }
         // The batch end may ask to wait (fill workers busy); the pipelined fetch is already on its way.
-        const delivered = Promise.resolve(this.deliver(responses, from));
+        const delivered = Promise.resolve(this.deliver(fetched, from));
         this.delivering = delivered.then(
           () => {},
           () => {},
@@ -314,6 +404,7 @@ export class TopicReader {
         await delivered;
         this.delivering = undefined;
         this.caughtUp = caughtUp;
+        if (this.outOfRange.size > 0) await this.recoverRange();
         failures = 0;
       } catch (e) {
         pending = undefined;

@@ -93,6 +93,31 @@ export async function crcOf(parts: Uint8Array[]): Promise<number> {
 export async function decodeCheckpoint<M extends StoredMeta = CheckpointMeta>(
   buf: Uint8Array,
 ): Promise<{ meta: M; fields: Float64Array[] }> {
+  const b = frame(buf);
+  const got = await crcOf([b.subarray(0, b.length - TRAILER_BYTES)]);
+  return parseVerified<M>(b, got);
+}
+
+/** decodeCheckpoint in one go, for small payloads (Kafka partials) where yielding while checksumming is not
+ * worth a promise per message. */
+export function decodeCheckpointSync<M extends StoredMeta>(
+  buf: Uint8Array,
+): { meta: M; fields: Float64Array[] } {
+  const b = frame(buf);
+  return parseVerified<M>(b, crc32(b.subarray(0, b.length - TRAILER_BYTES)));
+}
+
+/** The encoded checkpoint as one buffer (for payloads that fit in memory twice, such as Kafka partials). */
+export function encodeCheckpointSync(meta: StoredMeta, fields: Float64Array[]): Buffer {
+  const parts = checkpointParts(meta, fields);
+  let crc = 0;
+  for (const p of parts) crc = crc32(p, crc);
+  parts.push(trailer(crc));
+  return Buffer.concat(parts);
+}
+
+/** Checks the framing (magic, version, lengths, trailer tag); returns the exact bytes of the checkpoint. */
+function frame(buf: Uint8Array): Buffer {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   if (b.length < HEADER_BYTES + TRAILER_BYTES) throw new CorruptCheckpoint("too short");
   if (b.toString("latin1", 0, 8) !== CHECKPOINT_MAGIC) throw new CorruptCheckpoint("bad magic");
@@ -103,9 +128,14 @@ export async function decodeCheckpoint<M extends StoredMeta = CheckpointMeta>(
   const total = HEADER_BYTES + metaBytes + dataBytes + TRAILER_BYTES;
   if (b.length !== total) throw new CorruptCheckpoint(`length ${b.length}, header says ${total} (torn?)`);
   if (b.toString("latin1", total - 4, total) !== TRAILER_TAG) throw new CorruptCheckpoint("no trailer");
-  const want = b.readUInt32LE(total - 8);
-  const got = await crcOf([b.subarray(0, total - TRAILER_BYTES)]);
-  if (got !== want) throw new CorruptCheckpoint("checksum mismatch");
+  return b;
+}
+
+function parseVerified<M extends StoredMeta>(b: Buffer, crc: number): { meta: M; fields: Float64Array[] } {
+  const total = b.length;
+  if (crc >>> 0 !== b.readUInt32LE(total - 8)) throw new CorruptCheckpoint("checksum mismatch");
+  const metaBytes = b.readUInt32LE(12);
+  const dataBytes = b.readDoubleLE(16);
   let meta: M;
   try {
     meta = JSON.parse(b.toString("utf8", HEADER_BYTES, HEADER_BYTES + metaBytes).replace(/\0+$/, ""));

@@ -4,12 +4,15 @@
 // must equal numpy's histogram of every event sent, bin for bin: nothing lost, nothing counted twice. The same for a
 // broker restart under a running histd.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { decodeHistogramMessage } from "../../src/formats/flatbuffers/index.ts";
+import { loadKafkaCheckpoint } from "../../src/kafka/checkpoint.ts";
+import { createLogger } from "../../src/kafka/log.ts";
+import { Service } from "../../src/kafka/service.ts";
 import { type Broker, startBroker } from "../support/kafka-broker.ts";
 import { type HistdProcess, startHistd } from "./histd-process.ts";
 import {
@@ -221,5 +224,114 @@ describe("exactly once across crashes (--state-dir, real broker, SIGKILL)", { ti
     await settles(t.map, want.map);
     await p.stop();
     running.delete(p);
+  });
+});
+
+describe("an interval config across a restart", { timeout: 120_000 }, () => {
+  it("keeps its start and stop (taken from the command's timestamp, not the restart's clock)", async () => {
+    const { t, state } = await setup(1);
+    // just-bin-it refuses an interval on an empty topic ("Cannot find start time"): one old message first.
+    await send(t.data, messages(1, 10), 1, 0);
+    let p = await histd(t, state);
+    await produce(conn, t.cmd, [
+      {
+        value: JSON.stringify({
+          cmd: "config",
+          interval: 3600,
+          input_schema: "ev44",
+          output_schema: "hs01",
+          histograms: specs(t),
+        }),
+      },
+    ]);
+    const before = await waitFor("a publish", async () => (await last(t.hist))?.info);
+    assert.equal(before.state, "INITIALISED");
+    assert.equal((before.stop as number) - (before.start as number), 3_600_000);
+    await delay(400);
+    await kill(p);
+    await delay(1100);
+    const published = (await readAll(conn, t.hist)).length;
+    p = await histd(t, state);
+    const after = await waitFor("a publish after the restart", async () =>
+      (await readAll(conn, t.hist)).length > published ? (await last(t.hist))?.info : undefined,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n${p.log()}`);
+    });
+    assert.equal(after.start, before.start);
+    assert.equal(after.stop, before.stop);
+    await p.stop();
+    running.delete(p);
+  });
+});
+
+describe("an unwritable state directory (in process)", { timeout: 120_000 }, () => {
+  it("logs and counts the failed checkpoint, keeps the last good one, and keeps counting", async () => {
+    const { t, state } = await setup(2);
+    const lines: string[] = [];
+    const log = createLogger(2, "histd", (l) => {
+      lines.push(l);
+    });
+    const service = new Service(
+      {
+        brokers: [broker.bootstrap],
+        configTopic: t.cmd,
+        simulationMode: false,
+        logLevel: 2,
+        oneShotPlot: false,
+        stateDir: state,
+        checkpointIntervalS: 3600,
+      },
+      log,
+    );
+    try {
+      await service.start();
+      await produce(conn, t.cmd, [
+        {
+          value: JSON.stringify({
+            cmd: "config",
+            input_schema: "ev44",
+            output_schema: "hs01",
+            histograms: specs(t),
+          }),
+        },
+      ]);
+      await waitFor("the first publish", async () => ((await last(t.hist)) ? true : undefined));
+      const first = messages(4, 1000);
+      await send(t.data, first, 2, 0);
+      const want1 = expectedOf(t, first).tof.reduce((a, b) => a + b, 0);
+      await waitFor("the first events", async () =>
+        (await service.counted(0)) === want1 ? true : undefined,
+      );
+      assert.equal(await service.checkpoint(), true);
+      // The temp file's path becomes a directory: the next write fails as on a full or read-only disk.
+      mkdirSync(join(state, "kafka-door.ckpt.tmp"));
+      const second = messages(4, 1000);
+      await send(t.data, second, 2, 4);
+      const want2 = expectedOf(t, [...first, ...second]).tof.reduce((a, b) => a + b, 0);
+      await waitFor("the second events", async () =>
+        (await service.counted(0)) === want2 ? true : undefined,
+      );
+      assert.equal(await service.checkpoint(), false);
+      assert.ok(lines.some((l) => /ERROR - State: checkpoint failed .*previous checkpoint is kept/.test(l)));
+      const errors = service.metrics().find((m) => m.name === "histd_kafka_checkpoint_errors_total");
+      assert.equal(errors?.value, 1);
+      const kept = await loadKafkaCheckpoint(state);
+      assert.equal(
+        kept?.counts[0].reduce((a, b) => a + b, 0),
+        want1,
+        "the last good checkpoint holds the first events",
+      );
+      // Still serving: the published histogram reaches every event.
+      await waitFor("published", async () => ((await last(t.hist))?.info.sum === want2 ? true : undefined));
+      rmSync(join(state, "kafka-door.ckpt.tmp"), { recursive: true });
+      assert.equal(await service.checkpoint(), true);
+      const now = await loadKafkaCheckpoint(state);
+      assert.equal(
+        now?.counts[0].reduce((a, b) => a + b, 0),
+        want2,
+      );
+    } finally {
+      await service.close();
+    }
   });
 });

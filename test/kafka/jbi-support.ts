@@ -70,7 +70,8 @@ export async function produce(
   topic: string,
   values: { value: Uint8Array | string; timestamp?: number; partition?: number }[],
 ): Promise<void> {
-  const p = new Producer({ clientId: "test-producer", ...conn });
+  // Idempotent: a retry around a broker restart must not write a message twice (the tests count every event).
+  const p = new Producer({ clientId: "test-producer", idempotent: true, acks: -1, ...conn });
   try {
     await p.send({
       messages: values.map((v) => ({

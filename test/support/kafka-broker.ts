@@ -99,8 +99,8 @@ function formatStorage(dir: string, classpath: string, sasl: boolean): void {
   const args = [
     "format",
     "--standalone",
-    "-t",
-    randomBytes(16).toString("base64url"),
+    // One argument with "=": a random id may start with "-", which argparse would take for an option.
+    `--cluster-id=${randomBytes(16).toString("base64url")}`,
     "-c",
     "server.properties",
   ];
