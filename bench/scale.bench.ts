@@ -13,7 +13,7 @@
 //  4. the gRPC door's --state-dir and --wal fill rates (bench/state.bench.ts --fills-only, a child process).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -40,13 +40,17 @@ const { values } = parseArgs({
     "skip-grpc": { type: "boolean" },
   },
 });
-const N = Number(values.messages ?? 8000);
+const N = Number(values.messages ?? 6000);
 const RUNS = Number(values.runs ?? 3);
 const INSTANCES = (values.instances ?? "1,2,3").split(",").map(Number);
 const E = 12_400;
 const PARTITIONS = 6;
 const root = resolve(import.meta.dirname, "..");
-const out = (o: Record<string, unknown>) => console.log(values.json ? JSON.stringify(o) : o);
+// Every row carries the 1-minute load average: on a shared 2-core box other work skews the numbers.
+const out = (o: Record<string, unknown>) => {
+  const row = { ...o, load_1m: Number(loadavg()[0].toFixed(2)) };
+  console.log(values.json ? JSON.stringify(row) : row);
+};
 const median = (a: number[]) => {
   const s = [...a].sort((x, y) => x - y);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -241,6 +245,9 @@ try {
           ratio_to_no_state: c.interval === undefined ? 1 : r3(rate / none),
           checkpoints: ckpts,
           cut_ms_max: cuts.length ? r1(Math.max(...cuts)) : null,
+          // The readers are paused for the cuts: their share of the run is the direct cost.
+          cut_ms_total: r1(cuts.reduce((a, b) => a + b, 0)),
+          cut_share_of_wall: r3(cuts.reduce((a, b) => a + b, 0) / 1000 / wall),
           write_ms_max: writes.length ? r1(Math.max(...writes)) : null,
         });
       }
@@ -412,23 +419,29 @@ try {
   if (!values["skip-procs"]) {
     const help = spawnSync(resolve(root, "bin/just-bin-it"), ["--help"], { encoding: "utf8" });
     const hasGroup = `${help.stdout}${help.stderr}`.includes("--group");
-    const counts = hasGroup ? INSTANCES : INSTANCES.filter((n) => n === 1);
+    // One instance without --group (its fill workers) for reference, then 1, 2, 3 of one --group (no fill workers
+    // in group mode: partitions are the unit of scale).
+    const runs = [{ n: 1, group: false }, ...(hasGroup ? INSTANCES.map((n) => ({ n, group: true })) : [])];
     if (!hasGroup)
       out({ bench: "scale", step: "processes", note: "just-bin-it has no --group yet: 1 instance only" });
     let one = 0;
     let run = 0;
-    for (const n of counts) {
+    for (const { n, group } of runs) {
       run++;
       const cmd = `scale_cmd_${run}`;
       const outs = [`scale_o1_${run}`, `scale_o2_${run}`, `scale_o3_${run}`];
       await createTopics(conn, [cmd, ...outs]);
       const args = ["--no-http", "-b", broker.bootstrap, "-t", cmd];
-      if (hasGroup) args.push("--group", `scale_group_${run}`);
+      if (group) args.push("--group", `scale_group_${run}`);
       const ps = await Promise.all(Array.from({ length: n }, () => startHistd(args)));
       for (const p of ps) procs.add(p);
       // The published hist1d's sum, as it arrives.
       let sum = 0;
       let publishes = 0;
+      // The first publish showing counts: when it came and what it held (the group's join and first partials
+      // rounds come before it).
+      let firstAt = 0;
+      let firstSum = 0;
       const watcher = new TopicReader({
         brokers: conn.bootstrapBrokers,
         connection: {},
@@ -439,6 +452,10 @@ try {
           const info = JSON.parse(decodeHistogramMessage(v).info ?? "{}") as { sum?: number };
           publishes++;
           if (typeof info.sum === "number") sum = Math.max(sum, info.sum);
+          if (!firstAt && sum > 0) {
+            firstAt = performance.now();
+            firstSum = sum;
+          }
         },
       });
       await watcher.seekToBeginning();
@@ -469,15 +486,21 @@ try {
         procs.delete(p);
       }
       const rate = total / wall;
-      if (n === 1) one = rate;
+      if (n === 1 && group) one = rate;
       out({
         bench: "scale",
         step: "processes",
         instances: n,
-        group: hasGroup,
+        group,
         wall_s: r3(wall),
         events_per_s: error ? null : Math.round(rate),
-        ratio_to_1: one && !error ? r3(rate / one) : null,
+        first_counts_published_s: firstAt ? r3((firstAt - tA) / 1000) : null,
+        // From the first publish showing counts to the one showing every event.
+        events_per_s_after_first_publish:
+          error || !firstAt || firstSum >= total
+            ? null
+            : Math.round((total - firstSum) / ((tA + wall * 1000 - firstAt) / 1000)),
+        ratio_to_1_group_instance: one && group && !error ? r3(rate / one) : null,
         published_sum: finalSum,
         exact: finalSum === total,
         publishes,
