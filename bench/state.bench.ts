@@ -1,4 +1,4 @@
-// `npm run bench:state`: the cost of durable state in the gRPC door.
+// `npm run bench:state [-- --fills-only]`: the cost of durable state in the gRPC door.
 //  1. fills/s through the real server process (bin/haas-server) from 8 concurrent TS-client senders, fills of
 //     1,000 entries with fill ids: no state, --state-dir (checkpoints every 1 s), --state-dir --wal.
 //  2. a 1e8-bin double histogram (800 MB): checkpoint round time and file size, the copy under the fill queue
@@ -59,6 +59,8 @@ async function fillRate(label: string, args: string[]) {
 await fillRate("no state", []);
 await fillRate("--state-dir (checkpoint every 1 s)", ["--state-dir", "DIR", "--checkpoint-interval", "1"]);
 await fillRate("--state-dir --wal", ["--state-dir", "DIR", "--wal", "--checkpoint-interval", "1"]);
+// `--fills-only`: just the three rows above (bench/scale.bench.ts reports them next to the Kafka door's costs).
+if (process.argv.includes("--fills-only")) process.exit(0);
 
 // A 1e8-bin histogram (1e8 + 2 cells with flow, double storage: 800 MB).
 const dir = mkdtempSync(join(tmpdir(), "histd-bench-state-"));
