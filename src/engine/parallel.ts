@@ -1,10 +1,9 @@
 // Filling on all cores. Small storages: the events are split into contiguous parts, each part is filled into a
 // private partial storage (one part on the calling thread, the others on a pool of worker threads), and the
 // partials are added into the histogram once every part has succeeded, so a failed fill still adds nothing.
-// Storages too big for L2 (where the scattered writes, not the binning, take the time): the cells are split
-// instead, every thread bins all events but writes only its own range of cells, so no thread zeroes, fills and
-// adds a whole partial, and each cell still receives its entries in input order onto its previous value, i.e.
-// exactly the sequential result. Inputs backed by a SharedArrayBuffer reach the workers without a copy. Growing
+// Weighted fills of storages too big for L2: the cells are split instead, every thread bins all events but writes
+// only its own range of cells, so each cell still receives its entries in input order onto its previous value,
+// i.e. exactly the sequential result (added partials round differently), and no thread fills a whole partial. Inputs backed by a SharedArrayBuffer reach the workers without a copy. Growing
 // axes and mean storages fill on one thread: their partials would not merge to the sequential result
 // (boost-histogram refuses threads for them too).
 import { availableParallelism } from "node:os";
@@ -163,10 +162,11 @@ export class FillPool {
       // Every thread reads every event: only shared inputs reach the workers without a copy of all of them.
       args.every(shared) &&
       shared(opts.weight) &&
-      // Weighted sums depend on their order, and only this split keeps it. Unweighted, it pays when binning is
-      // cheap next to the scattered writes (one axis read per event); with more axes, binning every event on
-      // every thread costs more than the partials (measured: 2D 1000x1000 ~1.2x of one thread, by events ~1.7x).
-      (opts.weight !== undefined || plan.columns.filter((c) => c.length !== undefined).length === 1)
+      // Weighted sums depend on their order, and only this split keeps it. Unweighted fills (counts: exact in any
+      // order) split the events: binning every event on every thread costs more than the kept partials save
+      // (2D 1000x1000: ~1.2x of one thread by cells, ~1.7x by events; 1M pixels: a draw on a quiet VM, and much
+      // worse than by events while other processes hold a core, since it doubles the binning).
+      opts.weight !== undefined
     ) {
       await this.fillByCells(h, plan, ir, args, opts, keep);
       return;

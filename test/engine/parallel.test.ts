@@ -69,6 +69,11 @@ test("a pool fill that fails adds nothing and the pool keeps working", async () 
 });
 
 test("concurrent pool fills of big storages (split by cells and by events) each equal the sequential fill", async () => {
+  const w = shared(
+    (b) => new Float64Array(b),
+    400_000,
+    (i) => (i % 7) * 0.25,
+  );
   const rng = new Rng(11);
   const n = 400_000;
   const pix = shared(
@@ -91,17 +96,17 @@ test("concurrent pool fills of big storages (split by cells and by events) each 
     new Histogram([new RegularAxis(600, -3, 3), new RegularAxis(600, -3, 3)], { storage: "double" }),
   ];
   const single = make();
-  single[0].fill([pix]);
-  single[0].fill([pix]);
+  single[0].fill([pix], { weight: w });
+  single[0].fill([pix], { weight: w });
   single[1].fill([x, y]);
   single[1].fill([y, x]);
   const pooled = make();
-  // Started together: the second of each pair waits for the first (same histogram), and the 2D fills run while
-  // the pixel fills hold the pool's kept buffers.
+  // Started together: the second of each pair waits for the first (same histogram), and the 2D fills (split by
+  // events) run while the weighted pixel fills (split by cells) hold the pool's kept buffers.
   await Promise.all([
-    pool.fill(pooled[0], [pix]),
+    pool.fill(pooled[0], [pix], { weight: w }),
     pool.fill(pooled[1], [x, y]),
-    pool.fill(pooled[0], [pix]),
+    pool.fill(pooled[0], [pix], { weight: w }),
     pool.fill(pooled[1], [y, x]),
   ]);
   for (let h = 0; h < 2; h++)

@@ -2,8 +2,8 @@
 // split by cells, against boost-histogram bit for bit: int storage with fractional weights (truncation after
 // every entry), weighted and double storages with weights, two fills onto the same histogram (so the order in
 // which each cell receives its entries matters), flow bins, dropped entries and a category axis. FillPool splits
-// weighted fills by cells (which keeps each cell's order), and unweighted 2D fills by events (counts are exact in
-// any order).
+// weighted fills by cells (which keeps each cell's order), and unweighted fills by events (counts are exact in any
+// order).
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,7 +64,7 @@ function cases(): BigCase[] {
       ],
     },
     {
-      name: "integer axis without flow, int storage, unweighted (entries dropped)",
+      name: "integer axis without flow, int storage, unweighted (entries dropped; FillPool splits the events)",
       axes: () => [new IntegerAxis(0, 400_000, { underflow: false, overflow: false })],
       storage: "int",
       bh: "bh.Histogram(bh.axis.Integer(0, 400_000, underflow=False, overflow=False), storage=bh.storage.Int64())",
