@@ -67,3 +67,48 @@ test("a pool fill that fails adds nothing and the pool keeps working", async () 
   await pool.fill(h, [x, "b"]);
   assert.equal(h.storage.fields[0][6 * 3 + 1], n);
 });
+
+test("concurrent pool fills of big storages (split by cells and by events) each equal the sequential fill", async () => {
+  const w = shared(
+    (b) => new Float64Array(b),
+    400_000,
+    (i) => (i % 7) * 0.25,
+  );
+  const rng = new Rng(11);
+  const n = 400_000;
+  const pix = shared(
+    (b) => new Int32Array(b),
+    n,
+    () => rng.int(-5, 300_005),
+  );
+  const x = shared(
+    (b) => new Float64Array(b),
+    n,
+    () => rng.normal(),
+  );
+  const y = shared(
+    (b) => new Float64Array(b),
+    n,
+    () => rng.normal(),
+  );
+  const make = () => [
+    new Histogram([new IntegerAxis(0, 300_000)], { storage: "int" }),
+    new Histogram([new RegularAxis(600, -3, 3), new RegularAxis(600, -3, 3)], { storage: "double" }),
+  ];
+  const single = make();
+  single[0].fill([pix], { weight: w });
+  single[0].fill([pix], { weight: w });
+  single[1].fill([x, y]);
+  single[1].fill([y, x]);
+  const pooled = make();
+  // Started together: the second of each pair waits for the first (same histogram), and the 2D fills (split by
+  // events) run while the weighted pixel fills (split by cells) hold the pool's kept buffers.
+  await Promise.all([
+    pool.fill(pooled[0], [pix], { weight: w }),
+    pool.fill(pooled[1], [x, y]),
+    pool.fill(pooled[0], [pix], { weight: w }),
+    pool.fill(pooled[1], [y, x]),
+  ]);
+  for (let h = 0; h < 2; h++)
+    assert.deepEqual(pooled[h].storage.fields[0], single[h].storage.fields[0], `hist ${h}`);
+});
