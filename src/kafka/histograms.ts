@@ -12,6 +12,16 @@
 import { Histogram, IntegerAxis, NumpyRegularAxis, project, VariableAxis } from "../engine/index.ts";
 import { detImage, numpyEdges, roiBins } from "./binning.ts";
 import type { HistogramSpec } from "./config-commands.ts";
+import {
+  bucketedIdKernel,
+  type FillKernel,
+  fillKernel,
+  type IntAxis,
+  integerAxis,
+  type KernelPart,
+  numpyAxis,
+  variableAxis,
+} from "./fill-kernels.ts";
 
 export type Ids = Int32Array | Uint32Array;
 
@@ -38,6 +48,8 @@ export abstract class JbiHistogram {
   readonly type: string;
   /** The engine histogram that counts. */
   readonly hist: Histogram;
+  /** How a fused kernel fills it with other histograms of the same messages (fill-batch.ts); none for roihist. */
+  part: KernelPart | undefined;
   protected constructor(spec: HistogramSpec, hist: Histogram) {
     this.id = spec.id;
     this.topic = spec.topic;
@@ -51,6 +63,10 @@ export abstract class JbiHistogram {
   }
   /** Fills one message's events into `into` (this histogram's own by default; a worker's partial copy otherwise). */
   abstract add(tof: Ids, det: Ids | undefined, into?: Histogram): void;
+  /** Fills the events of several messages (a batch), as add() of each would. */
+  addMany(tofs: readonly Ids[], dets: readonly (Ids | undefined)[], into: Histogram = this.hist): void {
+    for (let m = 0; m < tofs.length; m++) this.add(tofs[m], dets[m], into);
+  }
   abstract view(): HistogramView;
   clear(): void {
     this.hist.reset();
@@ -86,12 +102,14 @@ export class Hist1d extends JbiHistogram {
   readonly edges: Float64Array;
   readonly filtered: boolean;
   private readonly out: Float64Array;
+  private readonly kernel: FillKernel;
   constructor(spec: HistogramSpec) {
     const nb = spec.numBins;
     // np.histogram with a 2-list `bins` treats it as explicit edges: one closed bin [a, b]; with det_range
     // histogram2d reads it as (tof bins, det bins). just-bin-it.md §3.2 (a quirk, reproduced).
     let hist: Histogram;
     let edges: Float64Array;
+    let part: KernelPart;
     if (spec.detRange) {
       const [nx, ny] = Array.isArray(nb) ? nb : [nb, nb];
       edges = numpyEdges(nx, spec.tofRange[0], spec.tofRange[1]);
@@ -99,24 +117,29 @@ export class Hist1d extends JbiHistogram {
       hist = new Histogram([new VariableAxis(edges, noFlow), new VariableAxis(det, noFlow)], {
         storage: "double",
       });
+      part = { inputs: "both", axes: [variableAxis(edges), variableAxis(det)] };
     } else {
       const [n, lo, hi] = Array.isArray(nb) ? [1, nb[0], nb[1]] : [nb, spec.tofRange[0], spec.tofRange[1]];
       edges = numpyEdges(n, lo, hi);
-      hist = new Histogram([new NumpyRegularAxis(n, lo, hi)], { storage: "int" });
+      const axis = new NumpyRegularAxis(n, lo, hi);
+      hist = new Histogram([axis], { storage: "int" });
+      part = { inputs: "tof", axes: [numpyAxis(n, axis.lower, axis.upper, axis.edges())] };
     }
     super(spec, hist);
     this.bins = edges.length - 1;
     this.edges = edges;
     this.filtered = spec.detRange !== undefined;
     this.out = new Float64Array(this.bins);
+    this.part = part;
+    this.kernel = fillKernel(part.inputs, part.axes);
   }
   add(tof: Ids, det: Ids | undefined, into: Histogram = this.hist): void {
     if (!this.filtered) {
-      into.fill([tof]);
+      if (!this.kernel(tof, empty, into.storage.fields[0])) into.fill([tof]);
       return;
     }
     const p = pair(tof, det);
-    if (p) into.fill(p);
+    if (p && !this.kernel(p[0], p[1], into.storage.fields[0])) into.fill(p);
   }
   view(): HistogramView {
     let data = this.counts;
@@ -132,6 +155,7 @@ export class Hist1d extends JbiHistogram {
 export class Hist2d extends JbiHistogram {
   readonly tof: Float64Array;
   readonly det: Float64Array;
+  private readonly kernel: FillKernel;
   constructor(spec: HistogramSpec) {
     const [nx, ny] = Array.isArray(spec.numBins) ? spec.numBins : [spec.numBins, spec.numBins];
     const dr = spec.detRange ?? [0, 0];
@@ -143,10 +167,13 @@ export class Hist2d extends JbiHistogram {
     );
     this.tof = tof;
     this.det = det;
+    const axes: IntAxis[] = [variableAxis(tof), variableAxis(det)];
+    this.part = { inputs: "both", axes };
+    this.kernel = fillKernel("both", axes);
   }
   add(tof: Ids, det: Ids | undefined, into: Histogram = this.hist): void {
     const p = pair(tof, det);
-    if (p) into.fill(p);
+    if (p && !this.kernel(p[0], p[1], into.storage.fields[0])) into.fill(p);
   }
   view(): HistogramView {
     return {
@@ -158,35 +185,23 @@ export class Hist2d extends JbiHistogram {
   }
 }
 
-/**
- * ev42's uint32 ids as int32 for the integer axis (which takes 32-bit signed integers only). Ids from 2^31 wrap to
- * negative values; with a non-negative first pixel those stay outside the image as the real ids are, otherwise they
- * are removed first.
- */
-function asInt32(det: Ids, first: number): Int32Array {
-  if (det instanceof Int32Array) return det;
-  const wrapped = new Int32Array(det.buffer, det.byteOffset, det.length);
-  if (first >= 0) return wrapped;
-  let big = 0;
-  for (let i = 0; i < det.length; i++) if (det[i] > 0x7fffffff) big++;
-  if (big === 0) return wrapped;
-  const out = new Int32Array(det.length - big);
-  for (let i = 0, k = 0; i < det.length; i++) if (det[i] <= 0x7fffffff) out[k++] = det[i];
-  return out;
-}
-
 function arange(n: number): Float64Array {
   const a = new Float64Array(n);
   for (let i = 0; i < n; i++) a[i] = i;
   return a;
 }
 
+/** Images of more cells than this (8 bytes each) count a batch's ids sorted by bucket (see bucketedIdKernel). */
+const BUCKETED_ABOVE = 1 << 17;
+
 /** Detector image: pixel p = id - det_range[0] over width*height pixels, published as data[p % w][p // w]. */
 export class DetHist extends JbiHistogram {
   readonly width: number;
   readonly height: number;
-  private readonly first: number;
   private readonly out: Float64Array;
+  private readonly kernel: FillKernel;
+  /** For images larger than the caches: a batch's ids sorted by bucket before counting. */
+  private readonly bucketed: ((cols: readonly Ids[], c: Float64Array) => boolean) | undefined;
   constructor(spec: HistogramSpec) {
     const w = spec.width;
     const h = spec.height;
@@ -195,14 +210,28 @@ export class DetHist extends JbiHistogram {
     // det_range[1] is ignored and recomputed as first + w*h. For integer ids, `first <= id < first + w*h` and
     // int(id - first) are `ceil(first) <= id < ceil(first) + w*h` and id - ceil(first) (exact for integer first).
     const first = Math.ceil((spec.detRange ?? [0, 0])[0]);
+    // ev42's uint32 ids from 2^31 are outside every image: the integer axis has 32-bit signed bounds.
     super(spec, new Histogram([new IntegerAxis(first, first + w * h, noFlow)], { storage: "double" }));
     this.width = w;
     this.height = h;
-    this.first = first;
     this.out = new Float64Array(w * h);
+    const axes = [integerAxis(first, w * h)];
+    this.kernel = fillKernel("det", axes);
+    this.bucketed = w * h > BUCKETED_ABOVE ? bucketedIdKernel(first, w * h) : undefined;
+    // A large image is counted by itself, sorted by bucket (a fused loop would scatter it unsorted).
+    this.part = this.bucketed ? undefined : { inputs: "det", axes };
   }
   add(_tof: Ids, det: Ids | undefined, into: Histogram = this.hist): void {
-    if (det) into.fill([asInt32(det, this.first)]);
+    if (det && !this.kernel(empty, det, into.storage.fields[0])) into.fill([det]);
+  }
+  override addMany(
+    _tofs: readonly Ids[],
+    dets: readonly (Ids | undefined)[],
+    into: Histogram = this.hist,
+  ): void {
+    const cols: Ids[] = [];
+    for (const d of dets) if (d) cols.push(d);
+    if (!this.bucketed?.(cols, into.storage.fields[0])) super.addMany(_tofs, dets, into);
   }
   view(): HistogramView {
     const w = this.width;
