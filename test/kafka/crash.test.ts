@@ -170,6 +170,11 @@ describe("exactly once across crashes (--state-dir, real broker, SIGKILL)", { ti
     await delay(30);
     await kill(p);
     p = await histd(t, state);
+    // Before the kills below, the config must be in a checkpoint (else each restart just replays the command,
+    // which is correct but does not exercise the restore this test is about).
+    await waitFor("a checkpoint holding the config", async () =>
+      (await loadKafkaCheckpoint(state))?.meta.config ? true : undefined,
+    );
     const sent: Events[] = [];
     const burst = async () => {
       const b = messages(12, 2000);
