@@ -50,6 +50,8 @@ export class ScaledTopic {
    * again. */
   private readonly sent = new Map<number, string>();
   private assigning: Promise<void> = Promise.resolve();
+  /** Counts assignments: a newer one supersedes a takeover still retrying. */
+  private generation = 0;
   private closed = false;
 
   constructor(o: ScaledTopicOptions) {
@@ -81,13 +83,8 @@ export class ScaledTopic {
     this.member.on("consumer:group:join", (p) => {
       this.leader = p.isLeader === true;
       const mine = (p.assignments ?? []).filter((a) => a.topic === o.topic).flatMap((a) => a.partitions);
-      this.assigning = this.assigning
-        .then(() => this.assign(mine))
-        .catch((e: unknown) => {
-          o.log.error(
-            `Group ${o.groupId}: taking over partitions failed: ${e instanceof Error ? e.message : e}`,
-          );
-        });
+      const generation = ++this.generation;
+      this.assigning = this.assigning.then(() => this.assignRetrying(mine, generation));
     });
     this.member.on("error", (e: unknown) => {
       if (!this.closed) o.log.warning(`Group ${o.groupId}: ${e instanceof Error ? e.message : e}`);
@@ -110,6 +107,23 @@ export class ScaledTopic {
         if (attempt === 1 || attempt % 10 === 0)
           this.o.log.warning(
             `Group ${this.o.groupId}: join failed (${e instanceof Error ? e.message : e}); retrying`,
+          );
+        await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
+      }
+    }
+  }
+
+  /** assign(), retried while the brokers are away (a takeover reads the partials topic and offsets), until it
+   * succeeds or a newer assignment replaces it. */
+  private async assignRetrying(partitions: number[], generation: number): Promise<void> {
+    for (let attempt = 1; !this.closed && generation === this.generation; attempt++) {
+      try {
+        await this.assign(partitions);
+        return;
+      } catch (e) {
+        if (attempt === 1 || attempt % 10 === 0)
+          this.o.log.error(
+            `Group ${this.o.groupId}: taking over partitions failed (${e instanceof Error ? e.message : e}); retrying`,
           );
         await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
       }

@@ -293,6 +293,10 @@ describe("scale-out: three instances of one --group (real broker, SIGKILL)", { t
         }),
       },
     ]);
+    // The first restart comes while the instances are joining and taking over their partitions; the second one
+    // while they count.
+    await delay(300);
+    await broker.restart();
     await waitFor("a publishing instance", async () => publisher() ?? undefined, 60_000);
     const sent: Events[] = [];
     const burst = async (n = 12) => {
