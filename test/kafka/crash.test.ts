@@ -46,6 +46,13 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+interface Topics {
+  cmd: string;
+  data: string;
+  hist: string;
+  map: string;
+}
+
 let uid = 0;
 async function setup(partitions: number) {
   uid++;
@@ -83,12 +90,18 @@ async function kill(p: HistdProcess): Promise<void> {
   running.delete(p);
 }
 
-function specs(t: { data: string; hist: string; map: string }) {
+function specs(t: Topics) {
   const base = { data_brokers: [broker.bootstrap], data_topics: [t.data] };
   return [
     { ...base, type: "hist1d", tof_range: [0, 100000000], num_bins: 50, topic: t.hist, id: "tof" },
     { ...base, type: "dethist", det_range: [1, 400], width: 20, height: 20, topic: t.map, id: "map" },
   ];
+}
+
+/** Sends a config of specs(t) (hs01 from ev44) to the config topic. */
+async function configure(t: Topics, extra: Record<string, unknown> = {}): Promise<void> {
+  const cmd = { cmd: "config", ...extra, input_schema: "ev44", output_schema: "hs01", histograms: specs(t) };
+  await produce(conn, t.cmd, [{ value: JSON.stringify(cmd) }]);
 }
 
 /** The info and counts of the last message on `topic`. */
@@ -142,7 +155,7 @@ async function send(data: string, batch: Events[], partitions: number, from: num
   );
 }
 
-function expectedOf(t: { data: string; hist: string; map: string }, sent: Events[]) {
+function expectedOf(t: Topics, sent: Events[]) {
   const tof = sent.flatMap((b) => [...b.tof]);
   const det = sent.flatMap((b) => [...b.det]);
   const [s1, s2] = specs(t);
@@ -156,16 +169,7 @@ describe("exactly once across crashes (--state-dir, real broker, SIGKILL)", { ti
     let p = await histd(t, state);
     // No start time: with a state directory the config counts from its command's Kafka timestamp, also when it
     // is only handled after a restart.
-    await produce(conn, t.cmd, [
-      {
-        value: JSON.stringify({
-          cmd: "config",
-          input_schema: "ev44",
-          output_schema: "hs01",
-          histograms: specs(t),
-        }),
-      },
-    ]);
+    await configure(t);
     // Killed before the command can have been handled (or checkpointed): the restart must still run it.
     await delay(30);
     await kill(p);
@@ -205,16 +209,7 @@ describe("exactly once across crashes (--state-dir, real broker, SIGKILL)", { ti
     const partitions = 2;
     const { t, state } = await setup(partitions);
     let p = await histd(t, state);
-    await produce(conn, t.cmd, [
-      {
-        value: JSON.stringify({
-          cmd: "config",
-          input_schema: "ev44",
-          output_schema: "hs01",
-          histograms: specs(t),
-        }),
-      },
-    ]);
+    await configure(t);
     await waitFor("the first publish", async () => ((await last(t.hist)) ? true : undefined));
     const sent = messages(20, 3000);
     await send(t.data, sent.slice(0, 10), partitions, 0);
@@ -238,17 +233,7 @@ describe("an interval config across a restart", { timeout: 120_000 }, () => {
     // just-bin-it refuses an interval on an empty topic ("Cannot find start time"): one old message first.
     await send(t.data, messages(1, 10), 1, 0);
     let p = await histd(t, state);
-    await produce(conn, t.cmd, [
-      {
-        value: JSON.stringify({
-          cmd: "config",
-          interval: 3600,
-          input_schema: "ev44",
-          output_schema: "hs01",
-          histograms: specs(t),
-        }),
-      },
-    ]);
+    await configure(t, { interval: 3600 });
     const before = await waitFor("a publish", async () => (await last(t.hist))?.info);
     assert.equal(before.state, "INITIALISED");
     assert.equal((before.stop as number) - (before.start as number), 3_600_000);
@@ -290,16 +275,7 @@ describe("an unwritable state directory (in process)", { timeout: 120_000 }, () 
     );
     try {
       await service.start();
-      await produce(conn, t.cmd, [
-        {
-          value: JSON.stringify({
-            cmd: "config",
-            input_schema: "ev44",
-            output_schema: "hs01",
-            histograms: specs(t),
-          }),
-        },
-      ]);
+      await configure(t);
       await waitFor("the first publish", async () => ((await last(t.hist)) ? true : undefined));
       const first = messages(4, 1000);
       await send(t.data, first, 2, 0);

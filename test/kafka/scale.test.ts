@@ -113,6 +113,55 @@ async function gauge(p: HistdProcess, name: string): Promise<number> {
   return sum;
 }
 
+/** A function that produces `n` messages of `events` events round-robin over the partitions, remembering them. */
+function bursts(sent: Events[], n: number, events: number): () => Promise<void> {
+  return async () => {
+    const b = Array.from({ length: n }, () => makeEvents(events));
+    await produce(
+      conn,
+      t.data,
+      b.map((e, i) => ({
+        value: encode("ev44", e, sent.length + i),
+        partition: (sent.length + i) % PARTITIONS,
+      })),
+    );
+    sent.push(...b);
+  };
+}
+
+async function configure(): Promise<void> {
+  await produce(conn, t.cmd, [
+    {
+      value: JSON.stringify({
+        cmd: "config",
+        input_schema: "ev44",
+        output_schema: "hs01",
+        histograms: specs(),
+      }),
+    },
+  ]);
+}
+
+/** Waits until the last published hist1d's sum is `total`; more is an error (counted twice). */
+async function publishedSum(total: number): Promise<void> {
+  let seen: unknown;
+  await waitFor(
+    `sum ${total}`,
+    async () => {
+      const last = (await published(t.hist)).at(-1);
+      seen = last?.info;
+      if (last && (last.info.sum as number) > total)
+        throw new Error(`sum ${last.info.sum} > ${total}: counted twice`);
+      return last?.info.sum === total ? true : undefined;
+    },
+    90_000,
+  ).catch((e: Error) => {
+    throw new Error(
+      `${e.message}; last: ${JSON.stringify(seen)}\n${[...running].map((p) => p.log()).join("\n")}`,
+    );
+  });
+}
+
 async function kill(p: HistdProcess): Promise<void> {
   await p.kill();
   running.delete(p);
@@ -145,18 +194,7 @@ describe("scale-out: three instances of one --group (real broker, SIGKILL)", { t
     await waitFor("a publishing instance", async () => publisher() ?? undefined, 60_000);
     await waitFor("the first publish", async () => ((await published(t.hist)).length > 0 ? true : undefined));
     const sent: Events[] = [];
-    const burst = async (n = 18) => {
-      const b = Array.from({ length: n }, () => makeEvents(1500));
-      await produce(
-        conn,
-        t.data,
-        b.map((e, i) => ({
-          value: encode("ev44", e, sent.length + i),
-          partition: (sent.length + i) % PARTITIONS,
-        })),
-      );
-      sent.push(...b);
-    };
+    const burst = bursts(sent, 18, 1500);
     await burst();
     await delay(500);
     await burst();
@@ -187,22 +225,7 @@ describe("scale-out: three instances of one --group (real broker, SIGKILL)", { t
     const [s1, s2] = specs();
     const want = { tof: numpyExpected(s1, tof, det), map: numpyExpected(s2, tof, det) };
     const total = want.tof.reduce((a, b) => a + b, 0);
-    let seen: unknown;
-    await waitFor(
-      `sum ${total}`,
-      async () => {
-        const last = (await published(t.hist)).at(-1);
-        seen = last?.info;
-        if (last && (last.info.sum as number) > total)
-          throw new Error(`sum ${last.info.sum} > ${total}: counted twice`);
-        return last?.info.sum === total ? true : undefined;
-      },
-      90_000,
-    ).catch((e: Error) => {
-      throw new Error(
-        `${e.message}; last: ${JSON.stringify(seen)}\n${[...running].map((p) => p.log()).join("\n")}`,
-      );
-    });
+    await publishedSum(total);
     // A stop: FINISHED, exact, once.
     await produce(conn, t.cmd, [{ value: JSON.stringify({ cmd: "stop" }) }]);
     for (const [topic, expected] of [
@@ -228,30 +251,10 @@ describe("scale-out: three instances of one --group (real broker, SIGKILL)", { t
     await createTopics(conn, [t.cmd, `${t.cmd}_resp`, t.hist, t.map]);
     await createTopics(conn, [t.data], PARTITIONS);
     await Promise.all([instance(), instance()]);
-    await produce(conn, t.cmd, [
-      {
-        value: JSON.stringify({
-          cmd: "config",
-          input_schema: "ev44",
-          output_schema: "hs01",
-          histograms: specs(),
-        }),
-      },
-    ]);
+    await configure();
     await waitFor("a publishing instance", async () => publisher() ?? undefined, 60_000);
     const sent: Events[] = [];
-    const burst = async (n = 12) => {
-      const b = Array.from({ length: n }, () => makeEvents(1000));
-      await produce(
-        conn,
-        t.data,
-        b.map((e, i) => ({
-          value: encode("ev44", e, sent.length + i),
-          partition: (sent.length + i) % PARTITIONS,
-        })),
-      );
-      sent.push(...b);
-    };
+    const burst = bursts(sent, 12, 1000);
     await burst();
     await delay(800);
     await burst();
@@ -259,20 +262,12 @@ describe("scale-out: three instances of one --group (real broker, SIGKILL)", { t
     await burst(); // while the whole group is down
     await Promise.all([instance(), instance()]);
     await burst();
-    const tof = sent.flatMap((b) => [...b.tof]);
-    const det = sent.flatMap((b) => [...b.det]);
-    const want = numpyExpected(specs()[0], tof, det);
-    const total = want.reduce((a, b) => a + b, 0);
-    await waitFor(
-      `sum ${total}`,
-      async () => {
-        const last = (await published(t.hist)).at(-1);
-        if (last && (last.info.sum as number) > total)
-          throw new Error(`sum ${last.info.sum} > ${total}: counted twice`);
-        return last?.info.sum === total ? true : undefined;
-      },
-      90_000,
+    const want = numpyExpected(
+      specs()[0],
+      sent.flatMap((b) => [...b.tof]),
+      sent.flatMap((b) => [...b.det]),
     );
+    await publishedSum(want.reduce((a, b) => a + b, 0));
     assert.deepEqual((await published(t.hist)).at(-1)?.data, want);
     assert.ok([...running].some((p) => /Group: resumed the running config/.test(p.log())));
   });
@@ -283,62 +278,27 @@ describe("scale-out: three instances of one --group (real broker, SIGKILL)", { t
     await createTopics(conn, [t.cmd, `${t.cmd}_resp`, t.hist, t.map]);
     await createTopics(conn, [t.data], PARTITIONS);
     await Promise.all([instance(), instance()]);
-    await produce(conn, t.cmd, [
-      {
-        value: JSON.stringify({
-          cmd: "config",
-          input_schema: "ev44",
-          output_schema: "hs01",
-          histograms: specs(),
-        }),
-      },
-    ]);
+    await configure();
     // The first restart comes while the instances are joining and taking over their partitions; the second one
     // while they count.
     await delay(300);
     await broker.restart();
     await waitFor("a publishing instance", async () => publisher() ?? undefined, 60_000);
     const sent: Events[] = [];
-    const burst = async (n = 12) => {
-      const b = Array.from({ length: n }, () => makeEvents(1000));
-      await produce(
-        conn,
-        t.data,
-        b.map((e, i) => ({
-          value: encode("ev44", e, sent.length + i),
-          partition: (sent.length + i) % PARTITIONS,
-        })),
-      );
-      sent.push(...b);
-    };
+    const burst = bursts(sent, 12, 1000);
     await burst();
     await delay(500);
     await broker.restart();
     await burst();
     await delay(500);
     await burst();
-    // The test's own producer may not have written a message twice around the restart (it is not idempotent).
+    // The test's own producer has not written a message twice around the restart (it is idempotent).
     assert.equal((await readAll(conn, t.data)).length, sent.length, "messages on the data topic");
     const tof = sent.flatMap((b) => [...b.tof]);
     const det = sent.flatMap((b) => [...b.det]);
     const want = numpyExpected(specs()[0], tof, det);
     const total = want.reduce((a, b) => a + b, 0);
-    let seen: unknown;
-    await waitFor(
-      `sum ${total}`,
-      async () => {
-        const last = (await published(t.hist)).at(-1);
-        seen = last?.info;
-        if (last && (last.info.sum as number) > total)
-          throw new Error(`sum ${last.info.sum} > ${total}: counted twice`);
-        return last?.info.sum === total ? true : undefined;
-      },
-      90_000,
-    ).catch((e: Error) => {
-      throw new Error(
-        `${e.message}; last: ${JSON.stringify(seen)}\n${[...running].map((p) => p.log()).join("\n")}`,
-      );
-    });
+    await publishedSum(total);
     assert.deepEqual((await published(t.hist)).at(-1)?.data, want);
   });
 
