@@ -201,6 +201,8 @@ export class Service {
   /** How late each periodic publish round was handed to the producer after its aligned tick, in ms (the last
    * 10,000 rounds; the fill workers' barrier and the encoding are included). */
   readonly publishLateness: number[] = [];
+  /** When the last periodic round ended and how long its merge, layout and encoding took (ms). */
+  private lastRound = { end: 0, cost: 0 };
   private graphite: GraphiteSender | undefined;
   private commandLoop: Promise<void> | undefined;
   /** Fill worker threads (0: fill on the main thread). */
@@ -1191,15 +1193,20 @@ export class Service {
       jobs.push(j);
     }
     if (jobs.length === 0) return;
+    // Histograms so large that a round (merge, layout, encoding) takes longer than the interval would leave no
+    // time to count: a round is skipped until the counting since the last one has had as long as that round took.
+    if (now < this.lastRound.end + this.lastRound.cost) return;
     // A periodic publish is a snapshot of the workers' partials as they are (whole counts, a consistent sum, maybe
     // part of the batch being filled): waiting for the queued batches would make it late. It waits only while a
     // reset_counts may still be queued behind batches. FINISHED and ERROR always wait (publish()): they are exact.
     // A histogram that finished meanwhile has published FINISHED itself.
     const clears = this.clearsPending;
+    const t0 = Date.now();
     void this.gather(jobs, clears > 0).then(
       () => {
         this.clearsPending -= clears;
         for (const j of jobs) if (j.live && !j.done) void this.publishNow(j);
+        this.lastRound = { end: Date.now(), cost: Date.now() - t0 };
         if (this.publishLateness.length >= 10_000) this.publishLateness.shift();
         this.publishLateness.push(Date.now() - due);
       },
