@@ -13,11 +13,12 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { decodeEvents, encodeEv44 } from "../src/formats/flatbuffers/index.ts";
+import { decodeEvents } from "../src/formats/flatbuffers/index.ts";
 import type { HistogramSpec } from "../src/kafka/config-commands.ts";
 import * as batchHere from "../src/kafka/fill-batch.ts";
 import type { JbiHistogram } from "../src/kafka/histograms.ts";
 import * as histsHere from "../src/kafka/histograms.ts";
+import { EVENTS_PER_MESSAGE, ev44Messages } from "./ev44-messages.ts";
 
 const { values } = parseArgs({
   options: {
@@ -30,25 +31,9 @@ const { values } = parseArgs({
 const ROUNDS = Number(values.rounds ?? 9);
 /** Messages per round: whole passes over the 64 messages. */
 const M = Math.max(1, Math.round(Number(values.messages ?? 320) / 64)) * 64;
-const E = 12_400;
+const E = EVENTS_PER_MESSAGE;
 
-let s = 1;
-const rnd = () => (s = (s * 48271) % 2147483647) / 2147483647;
-const msgs: Uint8Array[] = [];
-for (let i = 0; i < 64; i++) {
-  const tof = Int32Array.from({ length: E }, () => Math.floor(rnd() * 71_000_000));
-  const pix = Int32Array.from({ length: E }, () => Math.floor(rnd() * 1_000_000));
-  msgs.push(
-    encodeEv44({
-      sourceName: "bench",
-      messageId: BigInt(i),
-      referenceTime: BigInt64Array.of(BigInt(Date.now()) * 1_000_000n),
-      referenceTimeIndex: Int32Array.of(0),
-      timeOfFlight: tof,
-      pixelId: pix,
-    }),
-  );
-}
+const msgs: Uint8Array[] = ev44Messages(64);
 // One batch holding the 64 messages at 8-byte-aligned offsets (as fill-pool.ts's Batch lays them out).
 let used = 0;
 const spanList: number[] = [];

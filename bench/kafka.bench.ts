@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { Producer } from "@platformatic/kafka";
-import { decodeEvents, encodeEv44 } from "../src/formats/flatbuffers/index.ts";
+import { decodeEvents } from "../src/formats/flatbuffers/index.ts";
 import { FillPool } from "../src/kafka/fill-pool.ts";
 import { createHistogram } from "../src/kafka/histograms.ts";
 import { silentLogger } from "../src/kafka/log.ts";
@@ -15,13 +15,14 @@ import { Service } from "../src/kafka/service.ts";
 import { TopicReader } from "../src/kafka/topic-reader.ts";
 import { createTopics } from "../test/kafka/jbi-support.ts";
 import { startBroker } from "../test/support/kafka-broker.ts";
+import { EVENTS_PER_MESSAGE, ev44Messages } from "./ev44-messages.ts";
 
 const { values } = parseArgs({
   options: { json: { type: "boolean" }, messages: { type: "string" }, threads: { type: "string" } },
 });
 const N = Number(values.messages ?? 4000);
 const threads = values.threads === undefined ? availableParallelism() : Number(values.threads);
-const E = 12_400;
+const E = EVENTS_PER_MESSAGE;
 /** CPU seconds (user + system) of a process group (the broker's shell and JVM), from /proc (0 where there is none). */
 function brokerCpuS(pgid: number): number {
   let total = 0;
@@ -41,22 +42,7 @@ const conn = { bootstrapBrokers: [broker.bootstrap] };
 try {
   await createTopics(conn, ["bench", "cmd", "o1", "o2", "o3"]);
   await createTopics(conn, ["bench_events"], 2);
-  let s = 1;
-  const rnd = () => (s = (s * 48271) % 2147483647) / 2147483647;
-  const msgs: Buffer[] = [];
-  for (let i = 0; i < 64; i++) {
-    const tof = Int32Array.from({ length: E }, () => Math.floor(rnd() * 71_000_000));
-    const pix = Int32Array.from({ length: E }, () => Math.floor(rnd() * 1_000_000));
-    const b = encodeEv44({
-      sourceName: "bench",
-      messageId: BigInt(i),
-      referenceTime: BigInt64Array.of(BigInt(Date.now()) * 1_000_000n),
-      referenceTimeIndex: Int32Array.of(0),
-      timeOfFlight: tof,
-      pixelId: pix,
-    });
-    msgs.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-  }
+  const msgs = ev44Messages(64);
   const t0 = Date.now();
   const producer = new Producer({ clientId: "bench", ...conn, acks: 1 });
   await producer.send({

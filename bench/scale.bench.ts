@@ -18,7 +18,7 @@ import { join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { Producer } from "@platformatic/kafka";
-import { decodeHistogramMessage, encodeEv44 } from "../src/formats/flatbuffers/index.ts";
+import { decodeHistogramMessage } from "../src/formats/flatbuffers/index.ts";
 import { KAFKA_CHECKPOINT, loadKafkaCheckpoint } from "../src/kafka/checkpoint.ts";
 import { type Logger, silentLogger } from "../src/kafka/log.ts";
 import { Service } from "../src/kafka/service.ts";
@@ -26,6 +26,7 @@ import { TopicReader } from "../src/kafka/topic-reader.ts";
 import { type HistdProcess, startHistd } from "../test/kafka/histd-process.ts";
 import { createTopics } from "../test/kafka/jbi-support.ts";
 import { startBroker } from "../test/support/kafka-broker.ts";
+import { EVENTS_PER_MESSAGE, ev44Messages } from "./ev44-messages.ts";
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +44,7 @@ const { values } = parseArgs({
 const N = Number(values.messages ?? 6000);
 const RUNS = Number(values.runs ?? 3);
 const INSTANCES = (values.instances ?? "1,2,3").split(",").map(Number);
-const E = 12_400;
+const E = EVENTS_PER_MESSAGE;
 const PARTITIONS = 6;
 const root = resolve(import.meta.dirname, "..");
 // Every row carries the 1-minute load average: on a shared 2-core box other work skews the numbers.
@@ -67,25 +68,6 @@ const stateDir = () => {
   dirs.push(d);
   return d;
 };
-
-/** ev44 messages of E events each; `pixels` ids from `lo`. */
-function messages(count: number, pixels: number, lo: number, seed: number, pulseMs = Date.now()): Buffer[] {
-  let s = seed;
-  const rnd = () => (s = (s * 48271) % 2147483647) / 2147483647;
-  return Array.from({ length: count }, (_, i) => {
-    const tof = Int32Array.from({ length: E }, () => Math.floor(rnd() * 71_000_000));
-    const pix = Int32Array.from({ length: E }, () => lo + Math.floor(rnd() * pixels));
-    const b = encodeEv44({
-      sourceName: "bench",
-      messageId: BigInt(i),
-      referenceTime: BigInt64Array.of(BigInt(pulseMs) * 1_000_000n),
-      referenceTimeIndex: Int32Array.of(0),
-      timeOfFlight: tof,
-      pixelId: pix,
-    });
-    return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  });
-}
 
 /** One message per partition at t0 - 60 s (before every config's `start`), then `n` messages round robin at t0;
  * with `lateMs` one more per partition at that time (after a config's `stop`, which ends the histogram). */
@@ -172,7 +154,7 @@ try {
   await createTopics(conn, ["scale_events", "big_events"], PARTITIONS);
   const t0 = Date.now();
   const tP = performance.now();
-  await preProduce("scale_events", messages(64, 1_000_000, 0, 1), N, t0);
+  await preProduce("scale_events", ev44Messages(64), N, t0);
   const total = N * E;
   out({
     bench: "scale",
@@ -278,7 +260,13 @@ try {
   // --big-live the same without `stop`: one checkpoint while the periodic publishes run.
   if (!values["skip-big"]) {
     const BIG_MSGS = 64;
-    await preProduce("big_events", messages(BIG_MSGS, 100_000_000, 1, 7, t0), BIG_MSGS, t0, t0 + 60_000);
+    await preProduce(
+      "big_events",
+      ev44Messages(BIG_MSGS, { pixels: 100_000_000, lo: 1, seed: 7, pulseMs: t0 }),
+      BIG_MSGS,
+      t0,
+      t0 + 60_000,
+    );
     const bigTotal = BIG_MSGS * E;
     const bigConfig = (stop?: number) =>
       config(

@@ -12,23 +12,7 @@ import {
 import { createHistogram } from "../../src/kafka/histograms.ts";
 import { HistogramState, pyFloatRepr } from "../../src/kafka/info.ts";
 import { runPythonJson } from "../support/python.ts";
-import { numpyExpected } from "./jbi-support.ts";
-
-function spec(s: Partial<HistogramSpec> & Pick<HistogramSpec, "type">): HistogramSpec {
-  return {
-    tofRange: [0, 0],
-    numBins: 1,
-    width: 0,
-    height: 0,
-    leftEdges: [],
-    topic: "t",
-    dataTopics: ["d"],
-    dataBrokers: ["b"],
-    source: "",
-    id: "",
-    ...s,
-  };
-}
+import { numpyExpected, spec } from "./jbi-support.ts";
 
 /** Events on every edge of both axes (±1), plus random ones, from numpy's own linspace edges. */
 function edgeEvents(

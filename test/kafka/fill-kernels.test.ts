@@ -18,22 +18,7 @@ import {
   type Ids,
   type JbiHistogram,
 } from "../../src/kafka/histograms.ts";
-
-function spec(s: Partial<HistogramSpec> & Pick<HistogramSpec, "type">): HistogramSpec {
-  return {
-    tofRange: [0, 0],
-    numBins: 1,
-    width: 0,
-    height: 0,
-    leftEdges: [],
-    topic: "t",
-    dataTopics: ["d"],
-    dataBrokers: ["b"],
-    source: "",
-    id: "",
-    ...s,
-  };
-}
+import { spec } from "./jbi-support.ts";
 
 let seed = 12345;
 function rnd(): number {

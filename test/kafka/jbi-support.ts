@@ -3,6 +3,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Admin, type ConnectionOptions, Consumer, Producer } from "@platformatic/kafka";
 import { encodeEv42, encodeEv44 } from "../../src/formats/flatbuffers/index.ts";
+import type { HistogramSpec } from "../../src/kafka/config-commands.ts";
 import { runPythonJson } from "../support/python.ts";
 
 export type Conn = ConnectionOptions & { bootstrapBrokers: string[] };
@@ -211,4 +212,21 @@ export async function waitFor<T>(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await delay(250);
   }
+}
+
+/** A histogram spec with defaults for every field the test does not set. */
+export function spec(s: Partial<HistogramSpec> & Pick<HistogramSpec, "type">): HistogramSpec {
+  return {
+    tofRange: [0, 0],
+    numBins: 1,
+    width: 0,
+    height: 0,
+    leftEdges: [],
+    topic: "t",
+    dataTopics: ["d"],
+    dataBrokers: ["b"],
+    source: "",
+    id: "",
+    ...s,
+  };
 }
