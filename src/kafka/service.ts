@@ -840,17 +840,8 @@ export class Service {
       return;
     }
     // One reader per (brokers, topic): every histogram on that topic shares its reads and decodes.
-    const byTopic = new Map<string, Job[]>();
-    for (const j of jobs) {
-      if (j.done) continue;
-      if (j.spec.dataTopics.length === 0) {
-        this.fail(j, "list index out of range");
-        continue;
-      }
-      const key = `${this.brokers(j.spec.dataBrokers).join(",")}|${j.spec.dataTopics[0]}`;
-      byTopic.set(key, [...(byTopic.get(key) ?? []), j]);
-    }
-    for (const [key, group] of byTopic) this.startGroup(key, group, cfg, received.timestampMs, restore);
+    for (const [key, group] of this.byDataTopic(jobs))
+      this.startGroup(key, group, cfg, received.timestampMs, restore);
   }
 
   /**
@@ -873,17 +864,8 @@ export class Service {
 
   /** Group mode: one consumer-group member per data topic of the config; partitions counted where assigned. */
   private startScaled(jobs: Job[], cfg: ConfigCommand, received: Received): void {
-    const byTopic = new Map<string, Job[]>();
-    for (const j of jobs) {
-      if (j.spec.dataTopics.length === 0) {
-        this.fail(j, "list index out of range");
-        continue;
-      }
-      const key = this.keyOf(j);
-      byTopic.set(key, [...(byTopic.get(key) ?? []), j]);
-    }
     const pt = this.partials as Partials;
-    for (const [key, tj] of byTopic) {
+    for (const [key, tj] of this.byDataTopic(jobs)) {
       const spec = tj[0].spec;
       const input = cfg.inputSchema;
       const topic = new ScaledTopic({
@@ -942,6 +924,22 @@ export class Service {
       j.state.lastPulseTime = pulse;
       j.state.started = started;
     }
+  }
+
+  /** The unfinished jobs by the data topic they read (one reader, or one group member, each); a job without a
+   * data topic fails as just-bin-it's does (an IndexError). */
+  private byDataTopic(jobs: Job[]): Map<string, Job[]> {
+    const by = new Map<string, Job[]>();
+    for (const j of jobs) {
+      if (j.done) continue;
+      if (j.spec.dataTopics.length === 0) {
+        this.fail(j, "list index out of range");
+        continue;
+      }
+      const key = this.keyOf(j);
+      by.set(key, [...(by.get(key) ?? []), j]);
+    }
+    return by;
   }
 
   /** The reader key of a job's data topic (brokers and topic). */
