@@ -11,6 +11,7 @@
 //     the next one of the new owner.
 // The topic is compacted and keyed by (config, topic, partition, instance). It also carries the group's command
 // state (the running config and how far the config topic has been handled), so a restarted group resumes.
+import { constants as zlibConstants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import { decodeCheckpointSync, encodeCheckpointSync, type StoredMeta } from "../state/format.ts";
 
 /** The per-histogram statistics a partial carries besides counts. */
@@ -63,8 +64,15 @@ export function partialKey(m: PartialMeta): string {
   return `${m.config}|${m.topic}|${m.partition}|${m.instance}`;
 }
 
+/**
+ * A partial as stored on the partials topic: the checkpoint frame, zstd-compressed here (level 1) rather than by the
+ * producer, so the cost is measured where it is paid (the spacing of the rounds) and the broker gets plain batches
+ * whose keys it reads for compaction without decompressing megabytes.
+ */
 export function encodePartial(p: Partial): Buffer {
-  return encodeCheckpointSync(p.meta, p.counts);
+  return zstdCompressSync(encodeCheckpointSync(p.meta, p.counts), {
+    params: { [zlibConstants.ZSTD_c_compressionLevel]: 1 },
+  });
 }
 
 export function encodeCommands(c: CommandState): Buffer {
@@ -73,12 +81,21 @@ export function encodeCommands(c: CommandState): Buffer {
 
 /** Decodes a partials-topic message (a checksummed checkpoint frame); throws on anything else. */
 export function decodeRecord(value: Uint8Array): Partial | CommandState {
-  const { meta, fields } = decodeCheckpointSync<PartialMeta | CommandState>(value);
+  const frame = isZstd(value) ? zstdDecompressSync(value, { maxOutputLength: MAX_PARTIAL_BYTES }) : value;
+  const { meta, fields } = decodeCheckpointSync<PartialMeta | CommandState>(frame);
   if (meta.kind === "histd-commands") return meta;
   if (meta.kind !== "histd-partial" || meta.jobs.length !== fields.length)
     throw new Error("not a histd partial");
   // Copies: the fields may be views into the consumer's socket buffers, which the table would otherwise keep alive.
   return { meta, counts: fields.map((f) => f.slice()) };
+}
+
+/** A decompressed partial may not exceed this (a corrupt or hostile message must not exhaust memory); 1 GiB holds
+ * the counts of a 1e8-bin histogram. */
+const MAX_PARTIAL_BYTES = 1 << 30;
+
+function isZstd(b: Uint8Array): boolean {
+  return b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;
 }
 
 /**

@@ -182,7 +182,7 @@ export class Service {
   private partials: Partials | undefined;
   private scaled: ScaledTopic[] = [];
   private partialsInFlight: Promise<void> | undefined;
-  /** The periodic partials wait until then: a round costs its encoding, compression and send, so with large
+  /** The periodic partials wait until then: a round costs its copy, encoding and compression, so with large
    * histograms the rounds are spaced to keep that under ~5% of the time (PARTIALS_SHARE). */
   private nextPartialsAt = 0;
   private resetId = -1;
@@ -419,7 +419,8 @@ export class Service {
         bootstrapBrokers: brokers,
         ...this.connection,
         acks: -1,
-        compression: "zstd",
+        // (Partials come compressed: encodePartial.)
+        compression: "none",
         retries: 5,
         timeout: 30_000,
       }),
@@ -484,20 +485,21 @@ export class Service {
     // One round at a time: a round that takes longer than the interval (large histograms, a slow broker) is not
     // stacked on; the next tick takes newer partials anyway.
     while (this.partialsInFlight) await this.partialsInFlight;
-    const t0 = performance.now();
     const round = this.publishPartialsNow();
     this.partialsInFlight = round;
     try {
       await round;
     } finally {
       this.partialsInFlight = undefined;
-      this.nextPartialsAt = Date.now() + (performance.now() - t0) / PARTIALS_SHARE;
     }
   }
 
   private async publishPartialsNow(): Promise<void> {
     const pt = this.partials;
     if (!pt || this.scaled.length === 0 || this.config === undefined) return;
+    // The spacing counts this thread's work (copy, encoding, compression), not the wait for the broker: a round
+    // that waited out a broker restart must not hold back the next one.
+    const t0 = performance.now();
     const base = {
       kind: "histd-partial" as const,
       seq: 0,
@@ -509,14 +511,14 @@ export class Service {
     };
     const all: Partial[] = this.scaled.flatMap((t) => t.partials(base));
     if (all.length === 0) return;
+    const messages = all.map((p) => ({
+      topic: pt.topic,
+      key: Buffer.from(partialKey(p.meta)),
+      value: encodePartial(p),
+    }));
+    this.nextPartialsAt = Date.now() + (performance.now() - t0) / PARTIALS_SHARE;
     try {
-      await pt.producer.send({
-        messages: all.map((p) => ({
-          topic: pt.topic,
-          key: Buffer.from(partialKey(p.meta)),
-          value: encodePartial(p),
-        })),
-      });
+      await pt.producer.send({ messages });
       this.counters.partialsPublished += all.length;
       // Our own partials count at once (the partials reader sees them too, later).
       for (const p of all) pt.table.offer(p);

@@ -113,6 +113,17 @@ async function gauge(p: HistdProcess, name: string): Promise<number> {
   return sum;
 }
 
+/** An instance's Kafka-door counters and gauges from /metrics, for a failure message. */
+async function counters(p: HistdProcess): Promise<string> {
+  const url = /HTTP API at (\S+)/.exec(p.log())?.[1];
+  if (!url) return "(no HTTP address)";
+  const text = await (await fetch(new URL("/metrics", url))).text();
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith("histd_kafka_"))
+    .join("\n");
+}
+
 /** A function that produces `n` messages of `events` events round-robin over the partitions, remembering them. */
 function bursts(sent: Events[], n: number, events: number): () => Promise<void> {
   return async () => {
@@ -155,9 +166,10 @@ async function publishedSum(total: number): Promise<void> {
       return last?.info.sum === total ? true : undefined;
     },
     90_000,
-  ).catch((e: Error) => {
+  ).catch(async (e: Error) => {
+    const state = await Promise.all([...running].map((p) => counters(p).catch((x: Error) => x.message)));
     throw new Error(
-      `${e.message}; last: ${JSON.stringify(seen)}\n${[...running].map((p) => p.log()).join("\n")}`,
+      `${e.message}; last: ${JSON.stringify(seen)}\n${[...running].map((p, i) => `${state[i]}\n${p.log()}`).join("\n")}`,
     );
   });
 }
