@@ -106,16 +106,20 @@ export class PartialTable {
   private config = -1;
   private reset = -1;
   private readonly best = new Map<string, Partial>();
+  /** Changes whenever what the table holds does (a merge of unchanged partials is skipped). */
+  version = 0;
 
   /** Starts over for a config (and its last reset). */
   use(config: number, reset: number): void {
     if (config !== this.config) this.best.clear();
     this.config = config;
     this.reset = Math.max(reset, -1);
+    this.version++;
   }
 
   resetAt(reset: number): void {
     this.reset = Math.max(this.reset, reset);
+    this.version++;
   }
 
   get currentReset(): number {
@@ -130,6 +134,7 @@ export class PartialTable {
     const have = this.best.get(k);
     if (have && !newer(m, have.meta)) return;
     this.best.set(k, p);
+    this.version++;
   }
 
   /** The newest partial of one partition, if any. */

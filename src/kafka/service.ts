@@ -126,8 +126,9 @@ interface Job {
   slot?: number;
   /** Its entry in the process catalog (dashboard, REST), when the service has one. */
   entry?: CatalogEntry;
-  /** Group mode: the data topic's group member, and this histogram's index among the topic's histograms. */
-  scaled?: { topic: ScaledTopic; k: number };
+  /** Group mode: the data topic's group member, this histogram's index among the topic's histograms, and the
+   * partials table version its counts were last merged from. */
+  scaled?: { topic: ScaledTopic; k: number; merged: number };
 }
 
 /** The histograms reading one data topic. */
@@ -398,10 +399,12 @@ export class Service {
       await admin.close().catch(() => {});
     }
     const table = new PartialTable();
+    const instance = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+    const ownSuffix = `|${instance}`;
     const partials: Partials = {
       topic,
       table,
-      instance: `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`,
+      instance,
       commands: undefined,
       responder: false,
       member: new Consumer({
@@ -429,7 +432,9 @@ export class Service {
         connection: this.connection,
         topic,
         log: this.log,
-        onRecord: (value) => {
+        onRecord: (value, _ts, _partition, _offset, key) => {
+          // This instance's own partials went into the table when they were sent: not decoded again.
+          if (key && key.length > ownSuffix.length && key.toString("latin1").endsWith(ownSuffix)) return;
           let r: ReturnType<typeof decodeRecord>;
           try {
             r = decodeRecord(value);
@@ -886,7 +891,7 @@ export class Service {
         dispatch: (value, ts, states) => this.dispatchHere(value, ts, input, states),
       });
       tj.forEach((j, k) => {
-        j.scaled = { topic, k };
+        j.scaled = { topic, k, merged: -1 };
       });
       this.scaled.push(topic);
       topic.start().then(
@@ -908,7 +913,8 @@ export class Service {
     if (!table) return;
     for (const j of jobs) {
       const sc = j.scaled;
-      if (!sc) continue;
+      if (!sc || sc.merged === table.version) continue;
+      sc.merged = table.version;
       const counts = j.state.hist.counts;
       counts.fill(0);
       let pulse = j.state.lastPulseTime;

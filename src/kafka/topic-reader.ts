@@ -30,9 +30,15 @@ export interface ReaderStats {
   missingTopic: number;
 }
 
-/** Called for every record: its value (a view into the fetch response), its Kafka timestamp in ms, partition and
- * offset. */
-export type RecordHandler = (value: Buffer, timestampMs: number, partition: number, offset: number) => void;
+/** Called for every record: its value (a view into the fetch response), its Kafka timestamp in ms, partition,
+ * offset and key. */
+export type RecordHandler = (
+  value: Buffer,
+  timestampMs: number,
+  partition: number,
+  offset: number,
+  key: Buffer | null,
+) => void;
 
 export interface TopicReaderOptions {
   brokers: string[];
@@ -350,7 +356,7 @@ export class TopicReader {
               const ts = logAppend ? Number(b.maxTimestamp) : base + Number(rec.timestampDelta);
               this.stats.messages++;
               this.stats.bytes += rec.value.length;
-              onRecord(rec.value, ts, p.partitionIndex, Number(firstOffset) + rec.offsetDelta);
+              onRecord(rec.value, ts, p.partitionIndex, Number(firstOffset) + rec.offsetDelta, rec.key);
             }
           }
         }

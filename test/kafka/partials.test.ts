@@ -72,15 +72,20 @@ test("the table keeps each partition's newest partial: by reset, then offset; ot
   t.use(7, -1);
   t.offer(partial({ partition: 0, offset: 10 }));
   t.offer(partial({ partition: 0, offset: 30 }));
+  const v0 = t.version;
   t.offer(partial({ partition: 0, offset: 20 })); // late, from an instance that lost the partition: older
-  t.offer(partial({ partition: 1, offset: 5 }));
   t.offer(partial({ partition: 1, offset: 99, config: 3 })); // the previous config's
+  assert.equal(t.version, v0, "partials the table does not take leave its version (no merge)");
+  t.offer(partial({ partition: 1, offset: 5 }));
+  assert.ok(t.version > v0, "a partial taken changes the version");
   assert.equal(t.get("b|data", 0)?.meta.offset, "30");
   assert.equal(t.get("b|data", 1)?.meta.offset, "5");
   assert.equal(t.ofTopic("b|data").length, 2);
   assert.equal(t.ofTopic("other").length, 0);
   // After a reset_counts (command offset 50), older partials still give their offset but no counts.
+  const v1 = t.version;
   t.resetAt(50);
+  assert.ok(t.version > v1, "a reset changes the version");
   assert.equal(t.current(t.get("b|data", 0) as Partial), false);
   t.offer(partial({ partition: 0, offset: 31, reset: 50, value: 0 }));
   t.offer(partial({ partition: 0, offset: 40 })); // pre-reset, higher offset: still loses to the reset one
