@@ -3,7 +3,8 @@
 // reads the bytes (the bound), (2) decode+fill of the three histograms from memory, on the main thread and on the
 // fill workers, (3) histd end to end into a hist1d, a hist2d and a dethist of one config: until the histograms
 // hold every event produced (`events_per_s`), and until a periodic publish shows them all.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { Producer } from "@platformatic/kafka";
@@ -200,6 +201,14 @@ try {
       },
     ],
   };
+  // HISTD_BENCH_CPU_PROF=file.cpuprofile: a V8 CPU profile of the main thread over the end-to-end step only.
+  const profileTo = process.env.HISTD_BENCH_CPU_PROF;
+  const profiler = profileTo ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post("Profiler.enable");
+    await profiler.post("Profiler.start");
+  }
   const cpu0 = process.cpuUsage();
   const broker0 = brokerCpuS(broker.pid);
   tA = performance.now();
@@ -215,6 +224,11 @@ try {
   const brokerCpu = brokerCpuS(broker.pid) - broker0;
   const wall = (tCounted - tA) / 1000;
   const published = total / ((tEnd - tA) / 1000);
+  if (profiler && profileTo) {
+    const { profile } = await profiler.post("Profiler.stop");
+    writeFileSync(profileTo, JSON.stringify(profile));
+    profiler.disconnect();
+  }
   await service.close();
   const late = [...service.publishLateness].sort((a, b) => a - b);
   out({
