@@ -54,8 +54,10 @@ import { simulate } from "./simulation.ts";
 import { TopicReader } from "./topic-reader.ts";
 
 export const PUBLISH_INTERVAL_MS = 500;
-/** Most of the time a group member spends publishing partials (see nextPartialsAt). */
+/** Most of the time a group member spends publishing partials while it has data to read (see nextPartialsAt), and
+ * while it is caught up (its time is then its own: the merged histograms should not wait for a slow round). */
 const PARTIALS_SHARE = 0.05;
+const PARTIALS_SHARE_CAUGHT_UP = 0.25;
 const STOP_LEEWAY_MS = 5000;
 
 export interface ServiceCounters {
@@ -184,8 +186,10 @@ export class Service {
   private scaled: ScaledTopic[] = [];
   private partialsInFlight: Promise<void> | undefined;
   /** The periodic partials wait until then: a round costs its copy, encoding and compression, so with large
-   * histograms the rounds are spaced to keep that under ~5% of the time (PARTIALS_SHARE). */
+   * histograms the rounds are spaced to keep that under ~5% of the time (PARTIALS_SHARE), or 25% once every
+   * partition is caught up. */
   private nextPartialsAt = 0;
+  private nextPartialsCaughtUpAt = 0;
   private resetId = -1;
   private lastCommand = -1;
   private configPosition = new Map<number, bigint>();
@@ -333,7 +337,9 @@ export class Service {
     if (this.partials) {
       const every = Math.max(10, (this.opts.checkpointIntervalS ?? 1) * 1000);
       const t = setInterval(() => {
-        if (!this.partialsInFlight && Date.now() >= this.nextPartialsAt) void this.publishPartials();
+        const caughtUp = this.scaled.every((s) => s.reader.caughtUp);
+        const at = caughtUp ? this.nextPartialsCaughtUpAt : this.nextPartialsAt;
+        if (!this.partialsInFlight && Date.now() >= at) void this.publishPartials();
       }, every);
       this.timers.add(t);
     }
@@ -521,7 +527,9 @@ export class Service {
       key: Buffer.from(partialKey(p.meta)),
       value: encodePartial(p),
     }));
-    this.nextPartialsAt = Date.now() + (performance.now() - t0) / PARTIALS_SHARE;
+    const cost = performance.now() - t0;
+    this.nextPartialsAt = Date.now() + cost / PARTIALS_SHARE;
+    this.nextPartialsCaughtUpAt = Date.now() + cost / PARTIALS_SHARE_CAUGHT_UP;
     try {
       await pt.producer.send({ messages });
       this.counters.partialsPublished += all.length;
