@@ -18,6 +18,29 @@ import { createTopics } from "../test/kafka/jbi-support.ts";
 import { startBroker } from "../test/support/kafka-broker.ts";
 import { EVENTS_PER_MESSAGE, ev44Messages } from "./ev44-messages.ts";
 
+/** CPU seconds per kind of thread of this process, from /proc (Linux): the main thread, the fill workers
+ * ("WorkerThread") and V8's helper threads ("V8Worker": concurrent and parallel GC, compilation). */
+function threadCpuS(): Map<string, number> {
+  const by = new Map<string, number>();
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync("/proc/self/task");
+  } catch {
+    return by;
+  }
+  for (const t of tasks) {
+    try {
+      const st = readFileSync(`/proc/self/task/${t}/stat`, "utf8");
+      const kind = st.slice(st.indexOf("(") + 1, st.lastIndexOf(")"));
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      by.set(kind, (by.get(kind) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // (a thread that ended meanwhile)
+    }
+  }
+  return by;
+}
+
 const { values } = parseArgs({
   options: { json: { type: "boolean" }, messages: { type: "string" }, threads: { type: "string" } },
 });
@@ -210,6 +233,7 @@ try {
     await profiler.post("Profiler.start");
   }
   const cpu0 = process.cpuUsage();
+  const threads0 = threadCpuS();
   const broker0 = brokerCpuS(broker.pid);
   tA = performance.now();
   await service.handle(JSON.parse(JSON.stringify(cfg)));
@@ -221,6 +245,9 @@ try {
   while (!tEnd) await new Promise((r) => setTimeout(r, 20));
   const e2e = total / ((tCounted - tA) / 1000);
   const cpu = process.cpuUsage(cpu0);
+  const threads1 = threadCpuS();
+  const threadDelta = (kind: string) =>
+    Number(((threads1.get(kind) ?? 0) - (threads0.get(kind) ?? 0)).toFixed(2));
   const brokerCpu = brokerCpuS(broker.pid) - broker0;
   const wall = (tCounted - tA) / 1000;
   const published = total / ((tEnd - tA) / 1000);
@@ -236,6 +263,10 @@ try {
     // CPU seconds used while counting: histd (all threads) and the broker JVM; 2 vCPUs give 2 s per wall second.
     histd_cpu_s: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
     broker_cpu_s: Number(brokerCpu.toFixed(2)),
+    // The same by thread (Linux): reading and dispatch, filling, and V8's helpers (mostly garbage collection).
+    main_thread_cpu_s: threadDelta("MainThread"),
+    fill_threads_cpu_s: threadDelta("WorkerThread"),
+    v8_helper_threads_cpu_s: threadDelta("V8Worker"),
     bench: "kafka",
     messages: N,
     events: total,
