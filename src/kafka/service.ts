@@ -1,9 +1,9 @@
 // The just-bin-it service: the config topic, commands, one reader per data topic shared by every histogram on
 // it, periodic and final publishing, ACK/ERR responses, heartbeat, Graphite and simulation.
 import { mkdirSync } from "node:fs";
-import { availableParallelism, hostname } from "node:os";
+import { availableParallelism } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
-import { Admin, type ConnectionOptions, Consumer, Producer } from "@platformatic/kafka";
+import { Admin, type ConnectionOptions, Producer } from "@platformatic/kafka";
 import type { Catalog, CatalogEntry, MetricSample } from "../catalog/index.ts";
 import { decodeEvents, type EventMessage } from "../formats/flatbuffers/index.ts";
 import { catalogKafkaJob } from "./catalog.ts";
@@ -37,16 +37,8 @@ import { createHistogram, type HistogramView, type Ids } from "./histograms.ts";
 import { HistogramState } from "./info.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { ServiceOptions } from "./options.ts";
-import {
-  COMMANDS_KEY,
-  type CommandState,
-  decodeRecord,
-  encodeCommands,
-  encodePartial,
-  type Partial,
-  PartialTable,
-  partialKey,
-} from "./partials.ts";
+import type { CommandState, Partial } from "./partials.ts";
+import { PartialsChannel } from "./partials-channel.ts";
 import { encodeHistogramMessage, nowNs, TopicSink } from "./publisher.ts";
 import { ScaledTopic } from "./scale-out.ts";
 import { connectionOptions } from "./security.ts";
@@ -54,10 +46,6 @@ import { simulate } from "./simulation.ts";
 import { TopicReader } from "./topic-reader.ts";
 
 export const PUBLISH_INTERVAL_MS = 500;
-/** Most of the time a group member spends publishing partials while it has data to read (see nextPartialsAt), and
- * while it is caught up (its time is then its own: the merged histograms should not wait for a slow round). */
-const PARTIALS_SHARE = 0.05;
-const PARTIALS_SHARE_CAUGHT_UP = 0.25;
 const STOP_LEEWAY_MS = 5000;
 
 export interface ServiceCounters {
@@ -95,20 +83,6 @@ interface Received {
   text: string;
   timestampMs: number;
   offset: number;
-}
-
-/** Scale-out state: the partials topic, read from its start, and the producer that writes to it. */
-interface Partials {
-  topic: string;
-  table: PartialTable;
-  reader: TopicReader;
-  producer: Producer;
-  instance: string;
-  commands: CommandState | undefined;
-  /** Membership in the group's consumer group over the config topic: whoever holds its partition 0 answers
-   * commands (ACK/ERR), so a client gets one response, not one per instance. */
-  member: Consumer;
-  responder: boolean;
 }
 
 /** One histogram of the running config. */
@@ -182,14 +156,8 @@ export class Service {
    * command handled so far. */
   private config: Received | undefined;
   /** Group mode: the partials topic, the group members of the running config, the last reset and command. */
-  private partials: Partials | undefined;
+  private partials: PartialsChannel | undefined;
   private scaled: ScaledTopic[] = [];
-  private partialsInFlight: Promise<void> | undefined;
-  /** The periodic partials wait until then: a round costs its copy, encoding and compression, so with large
-   * histograms the rounds are spaced to keep that under ~5% of the time (PARTIALS_SHARE), or 25% once every
-   * partition is caught up. */
-  private nextPartialsAt = 0;
-  private nextPartialsCaughtUpAt = 0;
   private resetId = -1;
   private lastCommand = -1;
   private configPosition = new Map<number, bigint>();
@@ -308,7 +276,17 @@ export class Service {
       },
     });
     const restored = this.opts.stateDir ? await this.restore(this.opts.stateDir) : undefined;
-    const groupState = this.opts.group ? await this.startPartials(brokers, this.opts.group) : undefined;
+    if (this.opts.group)
+      this.partials = await PartialsChannel.open({
+        brokers,
+        connection: this.connection,
+        group: this.opts.group,
+        topic: this.opts.partialsTopic,
+        configTopic: this.opts.configTopic,
+        log: this.log,
+        counters: this.counters,
+      });
+    const groupState = this.partials?.commands;
     if (groupState) {
       await this.configReader.seek();
       this.configReader.seekTo(offsetsFromRecord(groupState.configOffsets));
@@ -337,9 +315,7 @@ export class Service {
     if (this.partials) {
       const every = Math.max(10, (this.opts.checkpointIntervalS ?? 1) * 1000);
       const t = setInterval(() => {
-        const caughtUp = this.scaled.every((s) => s.reader.caughtUp);
-        const at = caughtUp ? this.nextPartialsCaughtUpAt : this.nextPartialsAt;
-        if (!this.partialsInFlight && Date.now() >= at) void this.publishPartials();
+        if (this.partials?.due(this.scaled.every((s) => s.reader.caughtUp))) void this.publishPartials();
       }, every);
       this.timers.add(t);
     }
@@ -378,104 +354,6 @@ export class Service {
     return ckpt;
   }
 
-  /**
-   * Group mode: makes sure the partials topic exists, reads it to its end (the partials of every partition, and
-   * the group's command state) and keeps following it. Returns the command state to resume from, if any.
-   */
-  private async startPartials(brokers: string[], group: string): Promise<CommandState | undefined> {
-    const topic = this.opts.partialsTopic ?? `histd-partials.${group}`;
-    const admin = new Admin({ clientId: "histd-group", bootstrapBrokers: brokers, ...this.connection });
-    try {
-      if (!(await admin.listTopics()).includes(topic))
-        await admin
-          .createTopics({
-            topics: [topic],
-            partitions: 1,
-            replicas: -1,
-            configs: [
-              { name: "cleanup.policy", value: "compact" },
-              { name: "max.message.bytes", value: String(64 << 20) },
-            ],
-          })
-          .catch(async (e: unknown) => {
-            // Another instance may have created it meanwhile.
-            if (!(await admin.listTopics()).includes(topic)) throw e;
-          });
-    } finally {
-      await admin.close().catch(() => {});
-    }
-    const table = new PartialTable();
-    const instance = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
-    const ownSuffix = `|${instance}`;
-    const partials: Partials = {
-      topic,
-      table,
-      instance,
-      commands: undefined,
-      responder: false,
-      member: new Consumer({
-        clientId: "histd",
-        groupId: group,
-        bootstrapBrokers: brokers,
-        ...this.connection,
-        sessionTimeout: 6000,
-        heartbeatInterval: 500,
-        retries: 5,
-        retryDelay: 500,
-      }),
-      producer: new Producer({
-        clientId: "histd-partials",
-        bootstrapBrokers: brokers,
-        ...this.connection,
-        acks: -1,
-        // (Partials come compressed: encodePartial.)
-        compression: "none",
-        retries: 5,
-        timeout: 30_000,
-      }),
-      reader: new TopicReader({
-        brokers,
-        connection: this.connection,
-        topic,
-        log: this.log,
-        onRecord: (value, _ts, _partition, _offset, key) => {
-          // This instance's own partials went into the table when they were sent: not decoded again.
-          if (key && key.length > ownSuffix.length && key.toString("latin1").endsWith(ownSuffix)) return;
-          let r: ReturnType<typeof decodeRecord>;
-          try {
-            r = decodeRecord(value);
-          } catch {
-            this.counters.malformedEvents++;
-            return;
-          }
-          if ("kind" in r) {
-            if (!partials.commands || handledUpTo(r) >= handledUpTo(partials.commands)) partials.commands = r;
-          } else table.offer(r);
-        },
-      }),
-    };
-    this.partials = partials;
-    partials.member.on("consumer:group:join", (p) => {
-      partials.responder = (p.assignments ?? []).some(
-        (a) => a.topic === this.opts.configTopic && a.partitions.includes(0),
-      );
-    });
-    partials.member.on("error", (e: unknown) => {
-      if (!this.closed) this.log.warning(`Group ${group}: ${e instanceof Error ? e.message : e}`);
-    });
-    partials.member.topics.trackAll(this.opts.configTopic);
-    await partials.member.joinGroup({
-      sessionTimeout: 6000,
-      heartbeatInterval: 500,
-      rebalanceTimeout: 10_000,
-    });
-    await partials.reader.seekToBeginning();
-    partials.reader.start();
-    await partials.reader.syncToEnd();
-    this.log.info(`Group ${group}: instance ${partials.instance}, partials on ${topic}`);
-    return partials.commands;
-  }
-
   /** Group mode: resumes the group's running config (every instance handled its command; this one restarted). */
   private async restoreGroupConfig(c: CommandState): Promise<void> {
     if (!c.config) return;
@@ -493,73 +371,24 @@ export class Service {
 
   /** Group mode: the partials of every partition this instance counts, to the partials topic. */
   private async publishPartials(): Promise<void> {
-    // One round at a time: a round that takes longer than the interval (large histograms, a slow broker) is not
-    // stacked on; the next tick takes newer partials anyway.
-    while (this.partialsInFlight) await this.partialsInFlight;
-    const round = this.publishPartialsNow();
-    this.partialsInFlight = round;
-    try {
-      await round;
-    } finally {
-      this.partialsInFlight = undefined;
-    }
-  }
-
-  private async publishPartialsNow(): Promise<void> {
-    const pt = this.partials;
-    if (!pt || this.scaled.length === 0 || this.config === undefined) return;
-    // The spacing counts this thread's work (copy, encoding, compression), not the wait for the broker: a round
-    // that waited out a broker restart must not hold back the next one.
-    const t0 = performance.now();
-    const base = {
-      kind: "histd-partial" as const,
-      seq: 0,
+    if (!this.partials || this.config === undefined) return;
+    await this.partials.publish(this.scaled, {
       config: this.config.offset,
       reset: this.resetId,
       command: this.lastCommand,
-      instance: pt.instance,
-      takenAt: Date.now(),
-    };
-    const all: Partial[] = this.scaled.flatMap((t) => t.partials(base));
-    if (all.length === 0) return;
-    const messages = all.map((p) => ({
-      topic: pt.topic,
-      key: Buffer.from(partialKey(p.meta)),
-      value: encodePartial(p),
-    }));
-    const cost = performance.now() - t0;
-    this.nextPartialsAt = Date.now() + cost / PARTIALS_SHARE;
-    this.nextPartialsCaughtUpAt = Date.now() + cost / PARTIALS_SHARE_CAUGHT_UP;
-    try {
-      await pt.producer.send({ messages });
-      this.counters.partialsPublished += all.length;
-      // Our own partials count at once (the partials reader sees them too, later).
-      for (const p of all) pt.table.offer(p);
-    } catch (e) {
-      this.counters.partialErrors++;
-      for (const t of this.scaled) t.forgetSent();
-      this.log.error(`Group: could not publish partials: ${e instanceof Error ? e.message : e}`);
-    }
+    });
   }
 
   /** Group mode: records how far the config topic has been handled, and the running config, for restarts. */
   private async publishCommandState(): Promise<void> {
-    const pt = this.partials;
-    if (!pt) return;
-    const c: CommandState = {
+    await this.partials?.recordCommands({
       kind: "histd-commands",
       seq: 0,
       configOffsets: offsetsToRecord(this.configPosition),
       config: this.config,
       reset: this.resetId,
       lengths: [],
-    };
-    pt.commands = c;
-    await pt.producer
-      .send({ messages: [{ topic: pt.topic, key: Buffer.from(COMMANDS_KEY), value: encodeCommands(c) }] })
-      .catch((e: unknown) =>
-        this.log.error(`Group: could not record the command state: ${e instanceof Error ? e.message : e}`),
-      );
+    });
   }
 
   /** Runs `fn` after every command and checkpoint cut queued before it. */
@@ -879,7 +708,7 @@ export class Service {
 
   /** Group mode: one consumer-group member per data topic of the config; partitions counted where assigned. */
   private startScaled(jobs: Job[], cfg: ConfigCommand, received: Received): void {
-    const pt = this.partials as Partials;
+    const pt = this.partials as PartialsChannel;
     for (const [key, tj] of this.byDataTopic(jobs)) {
       const spec = tj[0].spec;
       const input = cfg.inputSchema;
@@ -895,7 +724,7 @@ export class Service {
         startAtMs: cfg.start ?? received.timestampMs,
         log: this.log,
         table: pt.table,
-        syncPartials: () => pt.reader.syncToEnd(),
+        syncPartials: () => pt.syncToEnd(),
         dispatch: (value, ts, states) => this.dispatchHere(value, ts, input, states),
       });
       tj.forEach((j, k) => {
@@ -1463,11 +1292,7 @@ export class Service {
     await this.commandLoop?.catch(() => {});
     this.graphite?.close();
     await this.pool?.close();
-    await this.partials?.reader.close();
-    if (this.partials)
-      await new Promise<void>((ok) => this.partials?.member.leaveGroup(false, () => ok()) ?? ok());
-    await this.partials?.member.close(true).catch(() => {});
-    await this.partials?.producer.close().catch(() => {});
+    await this.partials?.close();
     await Promise.all([...this.producers.values()].map((p) => p.close().catch(() => {})));
   }
 }
@@ -1495,9 +1320,4 @@ function pyJson(v: unknown): string {
   return `{${Object.entries(v as object)
     .map(([k, x]) => `${pyJson(k)}: ${pyJson(x)}`)
     .join(", ")}}`;
-}
-
-/** How far a command state has handled the config topic (its first partition's next offset). */
-function handledUpTo(c: CommandState): bigint {
-  return BigInt(Object.values(c.configOffsets)[0] ?? "0");
 }
