@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import { Producer } from "@platformatic/kafka";
 import { decodeHistogramMessage } from "../src/formats/flatbuffers/index.ts";
 import { KAFKA_CHECKPOINT, loadKafkaCheckpoint } from "../src/kafka/checkpoint.ts";
+import { tuneGcForKafka } from "../src/kafka/gc-tuning.ts";
 import { type Logger, silentLogger } from "../src/kafka/log.ts";
 import { Service } from "../src/kafka/service.ts";
 import { TopicReader } from "../src/kafka/topic-reader.ts";
@@ -41,6 +42,8 @@ const { values } = parseArgs({
     "skip-grpc": { type: "boolean" },
   },
 });
+// The in-process services run as `histd kafka` does.
+tuneGcForKafka();
 const N = Number(values.messages ?? 6000);
 const RUNS = Number(values.runs ?? 3);
 const INSTANCES = (values.instances ?? "1,2,3").split(",").map(Number);

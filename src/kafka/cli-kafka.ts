@@ -1,6 +1,7 @@
 // `histd kafka` / `just-bin-it`: the drop-in service.
 
 import type { Catalog } from "../catalog/index.ts";
+import { tuneGcForKafka } from "./gc-tuning.ts";
 import { helpText, parseServiceOptions, serviceSpecs, UsageError } from "./options.ts";
 import { Service } from "./service.ts";
 
@@ -19,6 +20,7 @@ export async function runKafka(argv: string[], prog = "histd kafka", catalog?: C
     }
     throw e;
   }
+  tuneGcForKafka();
   const service = new Service(opts, undefined, { catalog });
   let done: (code: number) => void = () => {};
   const finished = new Promise<number>((r) => {
