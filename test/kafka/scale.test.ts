@@ -179,7 +179,7 @@ async function kill(p: HistdProcess): Promise<void> {
   running.delete(p);
 }
 
-describe("scale-out: three instances of one --group (real broker, SIGKILL)", { timeout: 400_000 }, () => {
+describe("scale-out: three instances of one --group (real broker, SIGKILL)", { timeout: 600_000 }, () => {
   it("partitions move when instances die; the merged histograms count every event once", async () => {
     await createTopics(conn, [t.cmd, `${t.cmd}_resp`, t.hist, t.map]);
     await createTopics(conn, [t.data], PARTITIONS);
@@ -311,6 +311,38 @@ describe("scale-out: three instances of one --group (real broker, SIGKILL)", { t
     const want = numpyExpected(specs()[0], tof, det);
     const total = want.reduce((a, b) => a + b, 0);
     await publishedSum(total);
+    assert.deepEqual((await published(t.hist)).at(-1)?.data, want);
+  });
+
+  it("a long broker outage: the members rejoin, and a later death still moves partitions", async () => {
+    t = { cmd: "scale5_cmd", data: "scale5_data", hist: "scale5_hist", map: "scale5_map" };
+    group = "g5";
+    for (const p of [...running]) await kill(p);
+    await createTopics(conn, [t.cmd, `${t.cmd}_resp`, t.hist, t.map]);
+    await createTopics(conn, [t.data], PARTITIONS);
+    const [a, b] = await Promise.all([instance(), instance()]);
+    await configure();
+    await waitFor("a publishing instance", async () => publisher() ?? undefined, 60_000);
+    await waitFor("both counting", async () =>
+      [a, b].every((p) => p.log().includes("counting partitions")) ? true : undefined,
+    );
+    const sent: Events[] = [];
+    const burst = bursts(sent, 12, 1000);
+    await burst();
+    // Down for longer than the session timeout and the members' own rejoin attempts.
+    await broker.restart(20_000);
+    await burst();
+    // Then the publisher dies: the other instance must be in the group again to be given its partitions.
+    const first = publisher();
+    assert.ok(first);
+    await kill(first);
+    await burst();
+    const want = numpyExpected(
+      specs()[0],
+      sent.flatMap((e) => [...e.tof]),
+      sent.flatMap((e) => [...e.det]),
+    );
+    await publishedSum(want.reduce((x, y) => x + y, 0));
     assert.deepEqual((await published(t.hist)).at(-1)?.data, want);
   });
 

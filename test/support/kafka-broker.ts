@@ -51,8 +51,8 @@ export interface Broker {
   startupMs: number;
   /** Kills the JVM and removes its directory. */
   stop(): Promise<void>;
-  /** Stops the JVM gracefully and starts it again on the same ports and data. */
-  restart(): Promise<void>;
+  /** Stops the JVM gracefully and starts it again on the same ports and data, after `downMs` more. */
+  restart(downMs?: number): Promise<void>;
 }
 
 const readyTimeoutMs = 90_000;
@@ -246,13 +246,14 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
     pid: child.pid ?? -1,
     startupMs: 0,
     stop,
-    restart: async () => {
+    restart: async (downMs = 0) => {
       const t = Date.now();
       // SIGTERM runs Kafka's controlled shutdown, so the data survives for the next start.
       signalGroup(child.pid ?? 0, "SIGTERM");
       const killer = setTimeout(() => signalGroup(child.pid ?? 0, "SIGKILL"), 30_000);
       await exited(child);
       clearTimeout(killer);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       const from = logSize(dir);
       child = launch(dir, classpath, detached);
       broker.pid = child.pid ?? -1;
