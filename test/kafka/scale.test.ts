@@ -174,6 +174,17 @@ async function publishedSum(total: number): Promise<void> {
   });
 }
 
+/** Waits until the published hist1d is numpy's histogram of every event sent, bin for bin. */
+async function allCounted(sent: Events[]): Promise<void> {
+  const want = numpyExpected(
+    specs()[0],
+    sent.flatMap((e) => [...e.tof]),
+    sent.flatMap((e) => [...e.det]),
+  );
+  await publishedSum(want.reduce((x, y) => x + y, 0));
+  assert.deepEqual((await published(t.hist)).at(-1)?.data, want);
+}
+
 async function kill(p: HistdProcess): Promise<void> {
   await p.kill();
   running.delete(p);
@@ -274,13 +285,7 @@ describe("scale-out: three instances of one --group (real broker, SIGKILL)", { t
     await burst(); // while the whole group is down
     await Promise.all([instance(), instance()]);
     await burst();
-    const want = numpyExpected(
-      specs()[0],
-      sent.flatMap((b) => [...b.tof]),
-      sent.flatMap((b) => [...b.det]),
-    );
-    await publishedSum(want.reduce((a, b) => a + b, 0));
-    assert.deepEqual((await published(t.hist)).at(-1)?.data, want);
+    await allCounted(sent);
     assert.ok([...running].some((p) => /Group: resumed the running config/.test(p.log())));
   });
 
@@ -306,12 +311,7 @@ describe("scale-out: three instances of one --group (real broker, SIGKILL)", { t
     await burst();
     // The test's own producer has not written a message twice around the restart (it is idempotent).
     assert.equal((await readAll(conn, t.data)).length, sent.length, "messages on the data topic");
-    const tof = sent.flatMap((b) => [...b.tof]);
-    const det = sent.flatMap((b) => [...b.det]);
-    const want = numpyExpected(specs()[0], tof, det);
-    const total = want.reduce((a, b) => a + b, 0);
-    await publishedSum(total);
-    assert.deepEqual((await published(t.hist)).at(-1)?.data, want);
+    await allCounted(sent);
   });
 
   it("a long broker outage: the members rejoin, and a later death still moves partitions", async () => {
@@ -337,13 +337,7 @@ describe("scale-out: three instances of one --group (real broker, SIGKILL)", { t
     assert.ok(first);
     await kill(first);
     await burst();
-    const want = numpyExpected(
-      specs()[0],
-      sent.flatMap((e) => [...e.tof]),
-      sent.flatMap((e) => [...e.det]),
-    );
-    await publishedSum(want.reduce((x, y) => x + y, 0));
-    assert.deepEqual((await published(t.hist)).at(-1)?.data, want);
+    await allCounted(sent);
   });
 
   it("start and stop times over historic data: FINISHED once every partition is past the stop, exact", async () => {
