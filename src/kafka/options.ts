@@ -217,7 +217,7 @@ export const serviceSpecs: FlagSpec[] = [
     key: "checkpointIntervalS",
     names: ["--checkpoint-interval"],
     kind: "number",
-    help: "histd: seconds between checkpoints with --state-dir (default 5), or between partials with --group (default 1)",
+    help: "histd: seconds between checkpoints with --state-dir (default 5), or between partials with --group (default 1); spaced further for very large histograms, to keep them under ~5% of the time",
     metavar: "S",
   },
   {

@@ -17,12 +17,8 @@ import {
   partialKey,
 } from "./partials.ts";
 import type { ScaledTopic } from "./scale-out.ts";
+import { CostSpacing } from "./spacing.ts";
 import { TopicReader } from "./topic-reader.ts";
-
-/** Most of the time an instance spends on partial rounds while it has data to read, and once every partition is
- * caught up (its time is then its own: the merged histograms should not wait for a slow round). */
-const SHARE = 0.05;
-const SHARE_CAUGHT_UP = 0.25;
 
 export interface PartialsChannelOptions {
   brokers: string[];
@@ -53,9 +49,10 @@ export class PartialsChannel {
   private readonly producer: Producer;
   private readonly member: Consumer;
   private inFlight: Promise<void> | undefined;
-  /** The next periodic round waits until then (see SHARE). */
-  private nextAt = 0;
-  private nextCaughtUpAt = 0;
+  /** At most 5% of the time on partial rounds while there is data to read; 25% once every partition is caught up
+   * (the time is then the instance's own: the merged histograms should not wait for a slow round). */
+  private readonly busy = new CostSpacing(0.05);
+  private readonly caughtUp = new CostSpacing(0.25);
   private closed = false;
 
   private constructor(o: PartialsChannelOptions) {
@@ -164,7 +161,7 @@ export class PartialsChannel {
 
   /** Whether a periodic round is due (none in flight, and the spacing after the last one has passed). */
   due(caughtUp: boolean): boolean {
-    return !this.inFlight && Date.now() >= (caughtUp ? this.nextCaughtUpAt : this.nextAt);
+    return !this.inFlight && (caughtUp ? this.caughtUp : this.busy).due();
   }
 
   /** Publishes the partials of every partition the topics count here (unchanged ones are skipped); one round at a
@@ -200,8 +197,8 @@ export class PartialsChannel {
       value: encodePartial(p),
     }));
     const cost = performance.now() - t0;
-    this.nextAt = Date.now() + cost / SHARE;
-    this.nextCaughtUpAt = Date.now() + cost / SHARE_CAUGHT_UP;
+    this.busy.ran(cost);
+    this.caughtUp.ran(cost);
     try {
       await this.producer.send({ messages });
       this.o.counters.partialsPublished += all.length;
