@@ -36,6 +36,7 @@ import { heartbeatMessage, untilAligned } from "./heartbeat.ts";
 import { createHistogram, type HistogramView, type Ids } from "./histograms.ts";
 import { HistogramState } from "./info.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { type CheckpointInfo, kafkaDoorMetrics, type ServiceCounters } from "./metrics.ts";
 import type { ServiceOptions } from "./options.ts";
 import type { CommandState, Partial } from "./partials.ts";
 import { PartialsChannel } from "./partials-channel.ts";
@@ -48,23 +49,6 @@ import { TopicReader } from "./topic-reader.ts";
 
 export const PUBLISH_INTERVAL_MS = 500;
 const STOP_LEEWAY_MS = 5000;
-
-export interface ServiceCounters {
-  commands: number;
-  /** Events in the decoded messages of the data topics (before start/stop and source filters). */
-  events: number;
-  undecodableCommands: number;
-  malformedEvents: number;
-  foreignEvents: number;
-  publishes: number;
-  heartbeats: number;
-  checkpoints: number;
-  checkpointErrors: number;
-  /** Time the readers stood paused for checkpoint cuts, in ms. */
-  checkpointPauseMs: number;
-  partialsPublished: number;
-  partialErrors: number;
-}
 
 /** A checkpoint being restored into a config. */
 interface Restore {
@@ -175,7 +159,7 @@ export class Service {
   /** What the last checkpoint written held (see cut()). */
   private lastCut: string | undefined;
   /** The last checkpoint written: when, how long it took (cut and write), its size. */
-  lastCheckpoint: { at: number; cutMs: number; writeMs: number; bytes: number } | undefined;
+  lastCheckpoint: CheckpointInfo | undefined;
   private closed = false;
   private timers = new Set<NodeJS.Timeout>();
   /** How late each periodic publish round was handed to the producer after its aligned tick, in ms (the last
@@ -1144,129 +1128,22 @@ export class Service {
     while (this.checkpointWriting) await delay(10);
   }
 
-  /** Counters for /metrics. */
+  /** Counters and gauges for /metrics. */
   metrics(): MetricSample[] {
-    const c = this.counters;
-    const counter = (
-      name: string,
-      help: string,
-      value: number,
-      labels?: Record<string, string>,
-    ): MetricSample => ({
-      name: `histd_kafka_${name}`,
-      help,
-      type: "counter",
-      value,
-      ...(labels ? { labels } : {}),
+    return kafkaDoorMetrics({
+      counters: this.counters,
+      group: this.partials
+        ? this.scaled.map((t) => ({
+            topic: t.reader.topic,
+            partitions: t.reader.partitions().length,
+            publishing: t.leader,
+          }))
+        : undefined,
+      durable: this.opts.stateDir !== undefined,
+      lastCheckpoint: this.lastCheckpoint,
+      readers: this.dataReaders(),
+      publishLatenessMs: this.publishLateness.at(-1),
     });
-    const out = [
-      counter("commands_total", "Commands read from the config topic.", c.commands),
-      counter("events_total", "Events in the decoded messages of the data topics.", c.events),
-      counter(
-        "undecodable_commands_total",
-        "Config-topic messages that were not valid commands.",
-        c.undecodableCommands,
-      ),
-      counter("decode_errors_total", "Malformed messages on data topics.", c.malformedEvents),
-      counter("foreign_messages_total", "Messages of another schema on data topics.", c.foreignEvents),
-      counter("publishes_total", "Histograms published.", c.publishes),
-      counter("heartbeats_total", "Heartbeats published.", c.heartbeats),
-    ];
-    if (this.partials) {
-      out.push(
-        counter(
-          "partials_published_total",
-          "Partial histograms published to the partials topic.",
-          c.partialsPublished,
-        ),
-      );
-      out.push(counter("partial_errors_total", "Failed publishes of partials.", c.partialErrors));
-      for (const t of this.scaled) {
-        const labels = { topic: t.reader.topic };
-        out.push({
-          name: "histd_kafka_group_partitions",
-          help: "Partitions of a data topic this instance counts (its share of the consumer group).",
-          type: "gauge",
-          labels,
-          value: t.reader.partitions().length,
-        });
-        out.push({
-          name: "histd_kafka_group_publishing",
-          help: "1 where this instance publishes the merged histograms of a data topic.",
-          type: "gauge",
-          labels,
-          value: t.leader ? 1 : 0,
-        });
-      }
-    }
-    if (this.opts.stateDir) {
-      out.push(counter("checkpoints_total", "Checkpoints written to the state directory.", c.checkpoints));
-      out.push(
-        counter(
-          "checkpoint_errors_total",
-          "Checkpoints that failed (the previous one kept).",
-          c.checkpointErrors,
-        ),
-      );
-      out.push(
-        counter(
-          "checkpoint_pause_seconds_total",
-          "Time the readers stood paused for checkpoint cuts.",
-          c.checkpointPauseMs / 1000,
-        ),
-      );
-      const last = this.lastCheckpoint;
-      if (last) {
-        const gauge = (name: string, help: string, value: number): MetricSample => ({
-          name: `histd_kafka_${name}`,
-          help,
-          type: "gauge",
-          value,
-        });
-        out.push(
-          gauge("checkpoint_timestamp_seconds", "When the last checkpoint was written.", last.at / 1000),
-        );
-        out.push(gauge("checkpoint_bytes", "Size of the last checkpoint.", last.bytes));
-        out.push(
-          gauge(
-            "checkpoint_pause_seconds",
-            "How long the last checkpoint held consumption.",
-            last.cutMs / 1000,
-          ),
-        );
-        out.push(
-          gauge(
-            "checkpoint_write_seconds",
-            "How long writing the last checkpoint took.",
-            last.writeMs / 1000,
-          ),
-        );
-      }
-    }
-    for (const r of this.readerStats()) {
-      const labels = { topic: r.topic };
-      out.push(counter("messages_total", "Messages read from a data topic.", r.messages, labels));
-      out.push(counter("fetch_errors_total", "Failed fetches from a data topic.", r.fetchErrors, labels));
-      out.push(counter("bytes_total", "Message bytes read from a data topic.", r.bytes, labels));
-    }
-    const late = this.publishLateness;
-    if (late.length > 0)
-      out.push({
-        name: "histd_kafka_publish_lateness_seconds",
-        help: "How late the last periodic publish was handed to the producer after its 500 ms tick.",
-        type: "gauge",
-        value: late[late.length - 1] / 1000,
-      });
-    for (const reader of this.dataReaders())
-      for (const [partition, lag] of reader.lag)
-        out.push({
-          name: "histd_kafka_consumer_lag",
-          help: "Messages a data topic's partition is ahead of histd (at the last fetch).",
-          type: "gauge",
-          labels: { topic: reader.topic, partition: String(partition) },
-          value: lag,
-        });
-    return out;
   }
 
   /** Reader statistics per data topic (for logs and tests). */
