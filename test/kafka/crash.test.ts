@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { decodeHistogramMessage } from "../../src/formats/flatbuffers/index.ts";
 import { loadKafkaCheckpoint } from "../../src/kafka/checkpoint.ts";
-import { createLogger } from "../../src/kafka/log.ts";
+import { createLogger, type Logger } from "../../src/kafka/log.ts";
 import { Service } from "../../src/kafka/service.ts";
 import { type Broker, startBroker } from "../support/kafka-broker.ts";
 import { type HistdProcess, startHistd } from "./histd-process.ts";
@@ -155,6 +155,22 @@ async function send(data: string, batch: Events[], partitions: number, from: num
   );
 }
 
+/** A Kafka-door Service in this process, with a state directory. */
+function inProcess(t: Topics, state: string, checkpointIntervalS: number, log: Logger): Service {
+  return new Service(
+    {
+      brokers: [broker.bootstrap],
+      configTopic: t.cmd,
+      simulationMode: false,
+      logLevel: 2,
+      oneShotPlot: false,
+      stateDir: state,
+      checkpointIntervalS,
+    },
+    log,
+  );
+}
+
 function expectedOf(t: Topics, sent: Events[]) {
   const tof = sent.flatMap((b) => [...b.tof]);
   const det = sent.flatMap((b) => [...b.det]);
@@ -257,16 +273,10 @@ describe("an interval config across a restart", { timeout: 120_000 }, () => {
 describe("checkpoints of a large histogram (in process)", { timeout: 120_000 }, () => {
   it("are spaced so the readers stand paused for cuts at most ~5% of the time", async () => {
     const { t, state } = await setup(2);
-    const service = new Service(
-      {
-        brokers: [broker.bootstrap],
-        configTopic: t.cmd,
-        simulationMode: false,
-        logLevel: 2,
-        oneShotPlot: false,
-        stateDir: state,
-        checkpointIntervalS: 0.01,
-      },
+    const service = inProcess(
+      t,
+      state,
+      0.01,
       createLogger(2, "histd", () => {}),
     );
     const metric = (name: string) => service.metrics().find((m) => m.name === name)?.value ?? 0;
@@ -320,18 +330,7 @@ describe("an unwritable state directory (in process)", { timeout: 120_000 }, () 
     const log = createLogger(2, "histd", (l) => {
       lines.push(l);
     });
-    const service = new Service(
-      {
-        brokers: [broker.bootstrap],
-        configTopic: t.cmd,
-        simulationMode: false,
-        logLevel: 2,
-        oneShotPlot: false,
-        stateDir: state,
-        checkpointIntervalS: 3600,
-      },
-      log,
-    );
+    const service = inProcess(t, state, 3600, log);
     try {
       await service.start();
       await configure(t);
