@@ -149,11 +149,6 @@ export class PartialsChannel {
     }
   }
 
-  /** The topic's reader (/metrics). */
-  get topicReader(): TopicReader {
-    return this.reader;
-  }
-
   /** Resolves once everything on the topic when called has been read into the table. */
   syncToEnd(): Promise<void> {
     return this.reader.syncToEnd();
