@@ -270,7 +270,7 @@ describe("an interval config across a restart", { timeout: 120_000 }, () => {
   });
 });
 
-describe("checkpoints of a large histogram (in process)", { timeout: 120_000 }, () => {
+describe("checkpoints of a large histogram (in process)", { timeout: 300_000 }, () => {
   it("are spaced so the readers stand paused for cuts at most ~5% of the time", async () => {
     const { t, state } = await setup(2);
     const service = inProcess(
@@ -303,12 +303,16 @@ describe("checkpoints of a large histogram (in process)", { timeout: 120_000 }, 
         await send(t.data, messages(1, 1000), 2, i);
         await delay(100);
       }
+      // The start's checkpoint (tiny: nothing configured) is due again at once, so the image is cut at least once;
+      // its write may take a while on a busy disk.
+      await waitFor(
+        "a checkpoint of the image",
+        async () => (metric("histd_kafka_checkpoints_total") >= 2 ? true : undefined),
+        180_000,
+      );
       const wall = (performance.now() - t0) / 1000;
       const paused = metric("histd_kafka_checkpoint_pause_seconds_total");
       const lastCut = metric("histd_kafka_checkpoint_pause_seconds");
-      const cuts = metric("histd_kafka_checkpoints_total");
-      // The start's checkpoint (tiny: nothing configured), due again at once, so the big image is cut at least once.
-      assert.ok(cuts >= 2, `checkpoints were written (${cuts})`);
       // Each cut but the last is followed by a gap of 20x its pause, so by construction the pauses are at most 5%
       // of the run plus the last cut (measured ~3.5% in all on a quiet machine); with the spacing disabled the cuts
       // follow each write back to back and the readers stood paused 24% of the time.
