@@ -66,6 +66,25 @@ const broker = await startBroker();
 const conn = { bootstrapBrokers: [broker.bootstrap] };
 const dirs: string[] = [];
 const procs = new Set<HistdProcess>();
+/** A Kafka-door Service in this process on the bench's broker (config topic "cmd"). */
+const inProcess = (
+  stateDir: string | undefined,
+  checkpointIntervalS: number | undefined,
+  log: Logger = silentLogger,
+) =>
+  new Service(
+    {
+      brokers: [broker.bootstrap],
+      configTopic: "cmd",
+      simulationMode: false,
+      logLevel: 4,
+      oneShotPlot: false,
+      stateDir,
+      checkpointIntervalS,
+    },
+    log,
+  );
+
 const stateDir = () => {
   const d = mkdtempSync(join(tmpdir(), "histd-bench-scale-"));
   dirs.push(d);
@@ -182,18 +201,7 @@ try {
       let none = 0;
       for (const c of round < 0 ? cases.slice(0, 1) : cases) {
         const dir = c.interval === undefined ? undefined : stateDir();
-        const service = new Service(
-          {
-            brokers: [broker.bootstrap],
-            configTopic: "cmd",
-            simulationMode: false,
-            logLevel: 4,
-            oneShotPlot: false,
-            stateDir: dir,
-            checkpointIntervalS: c.interval,
-          },
-          silentLogger,
-        );
+        const service = inProcess(dir, c.interval);
         await service.start();
         const ck0 = service.counters.checkpoints;
         const cuts: number[] = [];
@@ -289,18 +297,7 @@ try {
         stop,
       );
     const bigService = (dir: string, log: Logger = silentLogger) => {
-      const s = new Service(
-        {
-          brokers: [broker.bootstrap],
-          configTopic: "cmd",
-          simulationMode: false,
-          logLevel: 4,
-          oneShotPlot: false,
-          stateDir: dir,
-          checkpointIntervalS: 3600, // only the checkpoints this bench asks for
-        },
-        log,
-      );
+      const s = inProcess(dir, 3600, log); // only the checkpoints this bench asks for
       s.noOutput = true;
       return s;
     };

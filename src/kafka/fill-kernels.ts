@@ -109,13 +109,7 @@ export function variableAxis(e: Float64Array): IntAxis {
   const { lo, hi, t } = integerBounds(e);
   if (lo > hi) return emptyAxis(n);
   const formula = plainFormula(e, lo, hi, t);
-  if (formula !== undefined)
-    return {
-      bins: n,
-      table: undefined,
-      kind: "formula",
-      code: (k, drop) => plainCode(k, drop, lo, hi, n, formula),
-    };
+  if (formula !== undefined) return formulaAxis(n, lo, hi, formula);
   // A guess clamped into [0, n - 1], walked to the bin of the integer bounds (exact for any guess).
   const s = n / (e[n] - e[0]);
   const guess: Formula = (v) =>
@@ -130,6 +124,16 @@ export function variableAxis(e: Float64Array): IntAxis {
   };
 }
 
+/** An axis whose bin is a plain formula of the value, proven for every integer in [lo, hi]. */
+function formulaAxis(n: number, lo: number, hi: number, formula: Formula): IntAxis {
+  return {
+    bins: n,
+    table: undefined,
+    kind: "formula",
+    code: (k, drop) => plainCode(k, drop, lo, hi, n, formula),
+  };
+}
+
 /** NumpyRegularAxis (np.histogram with range=): edges linspace(lower, upper, bins + 1) as the axis has them. */
 export function numpyAxis(bins: number, lower: number, upper: number, e: Float64Array): IntAxis {
   const n = bins;
@@ -141,13 +145,7 @@ export function numpyAxis(bins: number, lower: number, upper: number, e: Float64
   };
   // numpy corrects its guess by at most one bin: within one bin everywhere, its result is the true bin.
   const formula = holds(guess, t, lo, hi, 1) ? plainFormula(e, lo, hi, t) : undefined;
-  if (formula !== undefined)
-    return {
-      bins: n,
-      table: undefined,
-      kind: "formula",
-      code: (k, drop) => plainCode(k, drop, lo, hi, n, formula),
-    };
+  if (formula !== undefined) return formulaAxis(n, lo, hi, formula);
   // NumpyRegularAxis.index, verbatim (as the engine's kernel runs it).
   return {
     bins: n,
